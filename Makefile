@@ -1,0 +1,114 @@
+# MlopsExam: sentiment API behind an nginx gateway, as a .NET Aspire application.
+# `make` (or `make help`) lists the targets.
+
+SHELL := /usr/bin/env bash
+.SHELLFLAGS := -eu -o pipefail -c
+.DEFAULT_GOAL := help
+
+CONFIGURATION ?= Release
+# Aspire launch profile of `make run`: http needs no developer certificate; use https where one is trusted.
+LAUNCH_PROFILE ?= http
+# SST-2, outside the repository (never copied into it).
+SST2_DIR ?= $(abspath ../shared/data/sst2)
+# Which stack `make predict` talks to: aspire (make run) or compose (make up).
+STACK ?= $(shell if [ -n "$$(docker compose ps -q gateway 2>/dev/null)" ]; then echo compose; else echo aspire; fi)
+GATEWAY ?= https://localhost
+SENTENCE ?= A gripping, beautifully acted film.
+TEST_FILTER ?=
+RESULTS_DIR ?= .artifacts/test-results
+
+export DOTNET_CLI_TELEMETRY_OPTOUT := 1
+export DOTNET_NOLOGO := 1
+export SST2_DIR
+
+##@ General
+
+.PHONY: help
+help: ## Show this help
+	@awk 'BEGIN {FS = ":.*##"; printf "\nUsage:\n  make \033[36m<target>\033[0m\n"} /^[a-zA-Z_0-9-]+:.*?##/ { printf "  \033[36m%-14s\033[0m %s\n", $$1, $$2 } /^##@/ { printf "\n\033[1m%s\033[0m\n", substr($$0, 5) } ' $(MAKEFILE_LIST)
+
+##@ Setup
+
+.PHONY: docker
+docker: ## Install and start Docker, compose, buildx and the base images when missing (idempotent)
+	@./scripts/bootstrap-docker.sh
+
+.PHONY: build
+build: ## Build the solution
+	dotnet build MlopsExam.sln -c $(CONFIGURATION)
+
+##@ Run with Aspire
+
+.PHONY: run
+run: docker ## Start the AppHost: dashboard, gateway, 3 x api-v1, api-v2, Prometheus (Ctrl+C stops all)
+	@echo "Gateway: https://localhost (user/password: make credentials). The dashboard login URL follows."
+	dotnet run --project MlopsExam.AppHost -c $(CONFIGURATION) --launch-profile $(LAUNCH_PROFILE)
+
+.PHONY: credentials
+credentials: ## Print the gateway's basic-auth user and password (STACK=aspire|compose)
+	@read -r user password < <(./scripts/credentials.sh $(STACK)); echo "stack:    $(STACK)"; echo "user:     $$user"; echo "password: $$password"
+
+.PHONY: predict
+predict: ## One authenticated request to /predict (v1); SENTENCE="..." to change it
+	@read -r user password < <(./scripts/credentials.sh $(STACK)); \
+	curl -sS --cacert deployments/nginx/certs/tls.crt -u "$$user:$$password" -H 'Content-Type: application/json' \
+	  -D - -d "$$(jq -cn --arg s "$(SENTENCE)" '{sentence: $$s}')" $(GATEWAY)/predict; echo
+
+.PHONY: predict-v2
+predict-v2: ## The same request with X-Experiment-Group: debug (the v2 challenger)
+	@read -r user password < <(./scripts/credentials.sh $(STACK)); \
+	curl -sS --cacert deployments/nginx/certs/tls.crt -u "$$user:$$password" -H 'Content-Type: application/json' \
+	  -H 'X-Experiment-Group: debug' -D - -d "$$(jq -cn --arg s "$(SENTENCE)" '{sentence: $$s}')" $(GATEWAY)/predict; echo
+
+##@ Deploy with Docker Compose
+
+.PHONY: env
+env: ## Generate .env (basic-auth password) if absent; git ignores it
+	@./scripts/generate-env.sh
+
+.PHONY: up
+up: docker env ## Build and start the compose stack, wait until every service is healthy
+	docker compose up --build --detach --wait --wait-timeout 600
+	@echo "Up: https://localhost (make credentials STACK=compose; make predict)"
+
+.PHONY: down
+down: ## Stop and remove the compose stack
+	docker compose down --remove-orphans
+
+.PHONY: logs
+logs: ## Follow the compose stack's logs
+	docker compose logs --follow
+
+##@ Model
+
+.PHONY: train
+train: ## Retrain v1 and v2 from SST-2 (SST2_DIR) into models/, with their metrics files
+	dotnet run --project MlopsExam.Training -c Release -- train --data "$(SST2_DIR)" --out models --variant all
+
+.PHONY: bench
+bench: ## Benchmark v1 vs v2: accuracy and predict latency (p50/p99, single and batched)
+	dotnet run --project MlopsExam.Training -c Release -- bench --data "$(SST2_DIR)"
+
+##@ Test
+
+.PHONY: test-unit
+test-unit: ## Tests that need no container: model behaviour, API in-process, app model
+	$(MAKE) --no-print-directory test TEST_FILTER='Category!=Stack'
+
+.PHONY: verify
+verify: docker ## Every test: model, API, AppHost stack and compose stack; tears down whatever the result
+	@trap 'docker compose down --remove-orphans --volumes >/dev/null 2>&1 || true' EXIT; \
+	$(MAKE) --no-print-directory test
+
+.PHONY: test
+test: ## Run the tests (TEST_FILTER=... for a subset) and print the counts
+	@rm -rf $(RESULTS_DIR); \
+	status=0; dotnet test MlopsExam.Tests -c $(CONFIGURATION) --logger "trx;LogFileName=results.trx" \
+	  --logger "console;verbosity=normal" --results-directory $(RESULTS_DIR) \
+	  $(if $(TEST_FILTER),--filter "$(TEST_FILTER)") || status=$$?; \
+	./scripts/test-summary.sh $(RESULTS_DIR)/results.trx; exit $$status
+
+.PHONY: clean
+clean: down ## Remove build output and test results (keeps certs, .env and Docker images)
+	dotnet clean MlopsExam.sln -v q >/dev/null
+	rm -rf .artifacts */bin */obj

@@ -1,0 +1,78 @@
+using System.Diagnostics;
+using Microsoft.Extensions.Options;
+using MlopsExam.Model;
+
+namespace MlopsExam.Api;
+
+public static partial class PredictEndpoints
+{
+    /// <summary>Header through which the gateway passes its <c>$request_id</c>.</summary>
+    public const string RequestIdHeader = "X-Request-Id";
+    /// <summary>Response header naming the replica that answered.</summary>
+    public const string InstanceHeader = "X-Instance-Id";
+
+    public static IEndpointRouteBuilder MapPredictEndpoints(this IEndpointRouteBuilder app)
+    {
+        app.MapPost("/predict", PredictAsync)
+            .WithName("Predict")
+            .Accepts<PredictRequest>("application/json")
+            .Produces<PredictResponse>()
+            .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        return app;
+    }
+
+    internal static async Task<IResult> PredictAsync(
+        HttpContext http,
+        SentimentModel model,
+        IOptions<ServingOptions> options,
+        PredictionMetrics metrics,
+        ILoggerFactory loggerFactory,
+        CancellationToken ct)
+    {
+        var serving = options.Value;
+        var logger = loggerFactory.CreateLogger("MlopsExam.Api.Predict");
+        var requestId = http.Request.Headers[RequestIdHeader].FirstOrDefault() is { Length: > 0 } id ? id : http.TraceIdentifier;
+        http.Response.Headers[InstanceHeader] = serving.InstanceId;
+
+        var outcome = await PredictRequestReader.ReadAsync(http.Request, serving.MaxSentenceLength, ct);
+        if (outcome.Request is null)
+        {
+            metrics.Rejected(outcome.Reason!);
+            LogRejected(logger, outcome.Reason!, serving.Variant, serving.InstanceId, requestId);
+            return outcome.Problem!;
+        }
+
+        var started = Stopwatch.GetTimestamp();
+        var prediction = model.Predict(outcome.Request.Sentence);
+        var elapsed = Stopwatch.GetElapsedTime(started);
+        metrics.Predicted(prediction.Label, elapsed);
+        LogPredicted(logger, prediction.Label, prediction.Confidence, serving.Variant, serving.InstanceId, requestId, elapsed.TotalMilliseconds);
+
+        return TypedResults.Ok(new PredictResponse(
+            prediction.Label,
+            prediction.Confidence,
+            serving.Variant,
+            serving.InstanceId,
+            model.ModelId,
+            requestId)
+        {
+            Debug = serving.IncludeDebugFields
+                ? new PredictDebug(
+                    new ClassProbabilities(1f - prediction.PositiveProbability, prediction.PositiveProbability),
+                    model.ModelId,
+                    model.Sha256,
+                    TextNormalizer.Normalize(outcome.Request.Sentence),
+                    elapsed.TotalMilliseconds)
+                : null,
+        });
+    }
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "predict label={Label} confidence={Confidence:F3} variant={Variant} instance={InstanceId} request_id={RequestId} inference_ms={InferenceMs:F3}")]
+    private static partial void LogPredicted(ILogger logger, string label, float confidence, string variant, string instanceId, string requestId, double inferenceMs);
+
+    [LoggerMessage(Level = LogLevel.Information,
+        Message = "rejected reason={Reason} variant={Variant} instance={InstanceId} request_id={RequestId}")]
+    private static partial void LogRejected(ILogger logger, string reason, string variant, string instanceId, string requestId);
+}

@@ -1,0 +1,29 @@
+using MlopsExam.Api;
+
+var builder = WebApplication.CreateBuilder(args);
+
+builder.AddServiceDefaults(PredictionMetrics.MeterName);
+// One line per event: grep-able by request id in `docker compose logs` and in the dashboard.
+builder.Logging.AddSimpleConsole(o =>
+{
+    o.SingleLine = true;
+    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+    o.UseUtcTimestamp = true;
+});
+
+builder.AddSentimentServing();
+
+var app = builder.Build();
+
+app.UseExceptionHandler(new ExceptionHandlerOptions
+{
+    // Kestrel's own refusals (body too large, ...) keep their 4xx; anything else is a 500.
+    // Either way the body is ProblemDetails and no stack trace leaves the process.
+    StatusCodeSelector = ex => ex is BadHttpRequestException bad ? bad.StatusCode : StatusCodes.Status500InternalServerError,
+});
+app.UseStatusCodePages();
+
+app.MapDefaultEndpoints();
+app.MapPredictEndpoints();
+
+app.Run();

@@ -1,0 +1,39 @@
+// The architecture, one statement per resource (see README.md, "Architecture"):
+//
+//   client ──https──▶ gateway (nginx) ──▶ api-v1-1 | api-v1-2 | api-v1-3   (round robin)
+//                         │          └──▶ api-v2    (X-Experiment-Group: debug)
+//                         └─ stub_status ◀── gateway-exporter ◀── prometheus ──▶ every api replica
+using MlopsExam.AppHost;
+
+var builder = DistributedApplication.CreateBuilder(args);
+
+// Basic-auth credentials of /predict. The password is generated on first run and kept in the
+// AppHost's user secrets (`make credentials` prints it); it is never written in the repository.
+var basicAuthUser = builder.AddParameter("basic-auth-user", "mlops");
+var basicAuthPassword = builder.AddParameter("basic-auth-password",
+    new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true);
+
+// The champion, three replicas that nginx balances itself (see AddApiReplicas for why they are
+// three resources rather than WithReplicas(3)), and the challenger behind the debug header.
+var apiV1 = builder.AddApiReplicas("api-v1", variant: "v1", replicas: 3, model: "sentiment-v1.zip");
+var apiV2 = builder.AddApiReplicas("api-v2", variant: "v2", replicas: 1, model: "sentiment-v2.zip", includeDebugFields: true);
+
+// The only entry point: TLS, basic auth, rate limit, A/B routing, load balancing.
+var gateway = builder.AddGateway("gateway", apiV1, apiV2, basicAuthUser, basicAuthPassword);
+
+// nginx's stub_status in Prometheus format.
+var gatewayExporter = builder.AddDockerfile("gateway-exporter", builder.Deployments("nginx"), stage: "exporter")
+    .WithHttpEndpoint(targetPort: GatewayPorts.Exporter, name: "metrics")
+    .WithEnvironment("NGINX_STATUS_URI", ReferenceExpression.Create($"{gateway.GetEndpoint("status")}/stub_status"))
+    .WaitFor(gateway);
+
+builder.AddDockerfile("prometheus", builder.Deployments("prometheus"))
+    .WithBindMount(builder.Deployments("prometheus/prometheus.yml"), "/etc/prometheus/prometheus.yml", isReadOnly: true)
+    .WithHttpEndpoint(targetPort: 9090, name: "http")
+    .WithHttpHealthCheck("/-/ready")
+    .WithEnvironment("SCRAPE_API_V1", apiV1.HostAndPortList())
+    .WithEnvironment("SCRAPE_API_V2", apiV2.HostAndPortList())
+    .WithEnvironment("SCRAPE_GATEWAY", gatewayExporter.GetEndpoint("metrics").Property(EndpointProperty.HostAndPort))
+    .WaitFor(gatewayExporter);
+
+builder.Build().Run();

@@ -1,0 +1,78 @@
+using System.Text;
+using Microsoft.ML.Transforms;
+
+namespace MlopsExam.Model;
+
+/// <summary>
+/// Marks the words that follow a negation, up to the end of the clause: "it 's not good , but fun"
+/// becomes "it 's not not_good , but fun". A bag of n-grams then sees "not_good" as a word of its
+/// own, which carries the opposite polarity of "good" (Das and Chen 2001; Pang et al. 2002).
+/// Expects text in <see cref="TextNormalizer"/> form (lower case, space-separated tokens).
+/// </summary>
+public static class NegationScope
+{
+    public const string Prefix = "not_";
+
+    private static readonly HashSet<string> Negators =
+    [
+        "not", "n't", "no", "never", "nothing", "nobody", "none", "neither", "nor", "nowhere", "cannot", "without",
+        "hardly", "barely", "scarcely", "lack", "lacks", "lacking",
+    ];
+
+    // A negation's scope ends at clause punctuation or at a contrastive conjunction.
+    private static readonly HashSet<string> ScopeEnds =
+    [
+        ".", ",", ";", ":", "!", "?", "--", "...", "(", ")", "but", "yet", "though", "although", "however",
+    ];
+
+    public static string Mark(string normalized)
+    {
+        ArgumentNullException.ThrowIfNull(normalized);
+        var builder = new StringBuilder(normalized.Length + 16);
+        var inScope = false;
+        foreach (var token in normalized.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (builder.Length > 0) builder.Append(' ');
+            if (ScopeEnds.Contains(token))
+            {
+                inScope = false;
+                builder.Append(token);
+            }
+            else if (Negators.Contains(token))
+            {
+                inScope = true;
+                builder.Append(token);
+            }
+            else
+            {
+                if (inScope) builder.Append(Prefix);
+                builder.Append(token);
+            }
+        }
+        return builder.ToString();
+    }
+}
+
+/// <summary>
+/// <see cref="NegationScope"/> as a step of an ML.NET pipeline, saved in the model file by its
+/// contract name. <see cref="SentimentModel.Load"/> registers this assembly so the file loads.
+/// </summary>
+[CustomMappingFactoryAttribute(ContractName)]
+public sealed class NegationScopeMapping : CustomMappingFactory<NegationScopeMapping.Input, NegationScopeMapping.Output>
+{
+    public const string ContractName = "MlopsExam.NegationScope.v1";
+
+    public sealed class Input
+    {
+        public string Sentence { get; set; } = string.Empty;
+    }
+
+    public sealed class Output
+    {
+        public string NegationMarked { get; set; } = string.Empty;
+    }
+
+    public static void Map(Input input, Output output) => output.NegationMarked = NegationScope.Mark(input.Sentence);
+
+    public override Action<Input, Output> GetMapping() => Map;
+}

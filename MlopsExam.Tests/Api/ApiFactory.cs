@@ -1,0 +1,28 @@
+using Microsoft.AspNetCore.Hosting;
+using Microsoft.AspNetCore.Mvc.Testing;
+
+namespace MlopsExam.Tests.Api;
+
+/// <summary>The API in-process, serving the committed model of one variant.</summary>
+public sealed class ApiFactory(string variant = "v1", bool debugFields = false, string? modelSha256 = null)
+    : WebApplicationFactory<MlopsExam.Api.ServingOptions>
+{
+    public const string InstanceId = "api-test-1";
+
+    protected override void ConfigureWebHost(IWebHostBuilder builder)
+    {
+        builder.UseEnvironment("Production"); // no developer exception page: what users get
+        builder.UseSetting("Serving:Variant", variant);
+        builder.UseSetting("Serving:ModelPath", RepoLayout.Path("models", $"sentiment-{variant}.zip"));
+        builder.UseSetting("Serving:InstanceId", InstanceId);
+        builder.UseSetting("Serving:IncludeDebugFields", debugFields ? "true" : "false");
+        if (modelSha256 is not null)
+            builder.UseSetting("Serving:ModelSha256", modelSha256);
+    }
+}
+
+public sealed class V1ApiFixture : IDisposable
+{
+    public ApiFactory Factory { get; } = new("v1");
+    public void Dispose() => Factory.Dispose();
+}

@@ -1,0 +1,181 @@
+using System.Net.Http.Json;
+using System.Text;
+using System.Text.Json;
+using MlopsExam.Model;
+
+namespace MlopsExam.Tests.Api;
+
+/// <summary>The API's own contract, in-process (no gateway): answers, errors, metrics, start-up checks.</summary>
+public sealed class PredictApiTests(V1ApiFixture fixture) : IClassFixture<V1ApiFixture>
+{
+    private HttpClient Client() => fixture.Factory.CreateClient();
+
+    private static StringContent Json(string body) => new(body, Encoding.UTF8, "application/json");
+
+    private static async Task<JsonElement> BodyAsync(HttpResponseMessage response) =>
+        JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+
+    [Theory]
+    [InlineData("What a wonderful, heartfelt movie.", "positive")]
+    [InlineData("A boring, clumsy and lifeless film.", "negative")]
+    public async Task Predict_returns_label_probability_version_and_instance(string sentence, string expected)
+    {
+        using var response = await Client().PostAsJsonAsync("/predict", new { sentence });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await BodyAsync(response);
+        Assert.Equal(expected, body.GetProperty("label").GetString());
+        Assert.InRange(body.GetProperty("probability").GetSingle(), 0.5f, 1f);
+        Assert.Equal("v1", body.GetProperty("version").GetString());
+        Assert.Equal(ApiFactory.InstanceId, body.GetProperty("instance").GetString());
+        Assert.StartsWith("sentiment-v1", body.GetProperty("modelId").GetString());
+        Assert.False(body.TryGetProperty("debug", out _));
+        Assert.Equal(ApiFactory.InstanceId, response.Headers.GetValues("X-Instance-Id").Single());
+    }
+
+    [Fact]
+    public async Task Request_id_from_the_gateway_is_echoed_and_logged_with_the_instance()
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, "/predict") { Content = Json("{\"sentence\":\"good\"}") };
+        request.Headers.Add("X-Request-Id", "test-request-42");
+        using var response = await Client().SendAsync(request);
+
+        Assert.Equal("test-request-42", (await BodyAsync(response)).GetProperty("requestId").GetString());
+    }
+
+    [Theory]
+    [InlineData("{}", 400, "required")]
+    [InlineData("{\"text\": \"good\"}", 400, "required")]
+    [InlineData("{\"sentence\": 42}", 400, "must be a string, not a number")]
+    [InlineData("{\"sentence\": null}", 400, "must be a string, not a null")]
+    [InlineData("{\"sentence\": {\"a\": 1}}", 400, "must be a string, not a object")]
+    [InlineData("{\"sentence\": \"\"}", 400, "must not be empty")]
+    [InlineData("{\"sentence\": \" \\n\\t \"}", 400, "must not be empty")]
+    [InlineData("{\"sentence\": \"good\"", 400, "not valid JSON")]
+    [InlineData("", 400, "not valid JSON")]
+    [InlineData("\"good\"", 400, "must be a JSON object")]
+    public async Task Bad_bodies_get_problem_details_saying_what_is_wrong(string body, int status, string detail)
+    {
+        using var response = await Client().PostAsync("/predict", Json(body));
+
+        Assert.Equal(status, (int)response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        var problem = await BodyAsync(response);
+        Assert.Equal(status, problem.GetProperty("status").GetInt32());
+        Assert.Contains(detail, problem.GetProperty("detail").GetString());
+        Assert.Equal(ApiFactory.InstanceId, problem.GetProperty("instance").GetString());
+    }
+
+    [Fact]
+    public async Task Sentence_length_is_capped_at_the_configured_maximum()
+    {
+        using var ok = await Client().PostAsJsonAsync("/predict", new { sentence = new string('a', 1000) });
+        using var tooLong = await Client().PostAsJsonAsync("/predict", new { sentence = new string('a', 1001) });
+
+        Assert.Equal(HttpStatusCode.OK, ok.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, tooLong.StatusCode);
+        Assert.Contains("1001 characters; the maximum is 1000", (await BodyAsync(tooLong)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Wrong_content_type_is_415_and_wrong_method_is_405_both_as_json()
+    {
+        using var form = await Client().PostAsync("/predict", new StringContent("sentence=good", Encoding.UTF8, "text/plain"));
+        using var get = await Client().GetAsync("/predict");
+
+        Assert.Equal(HttpStatusCode.UnsupportedMediaType, form.StatusCode);
+        Assert.Equal(415, (await BodyAsync(form)).GetProperty("status").GetInt32());
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
+        Assert.Equal(405, (await BodyAsync(get)).GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task Body_over_the_api_limit_is_a_json_413_not_a_500()
+    {
+        var huge = "{\"sentence\": \"" + new string('a', 64 * 1024) + "\"}";
+        using var response = await Client().PostAsync("/predict", Json(huge));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal("application/problem+json", response.Content.Headers.ContentType?.MediaType);
+        Assert.DoesNotContain("   at ", await response.Content.ReadAsStringAsync()); // no stack trace
+    }
+
+    [Fact]
+    public async Task Metrics_endpoint_exposes_predictions_by_variant_and_model()
+    {
+        using var predicted = await Client().PostAsJsonAsync("/predict", new { sentence = "a delight" });
+        Assert.Equal(HttpStatusCode.OK, predicted.StatusCode);
+
+        var metrics = await Client().GetStringAsync("/metrics");
+
+        Assert.Matches("sentiment_predictions_total\\{[^}]*variant=\"v1\"", metrics);
+        Assert.Matches("sentiment_inference_duration_seconds_bucket\\{[^}]*model_id=\"sentiment-v1", metrics);
+    }
+
+    [Fact]
+    public async Task Health_reports_the_loaded_model()
+    {
+        using var response = await Client().GetAsync("/health");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        Assert.Equal("Healthy", await response.Content.ReadAsStringAsync());
+    }
+}
+
+public sealed class DebugVariantTests
+{
+    [Fact]
+    public async Task Debug_variant_adds_both_probabilities_and_model_identity()
+    {
+        using var factory = new ApiFactory("v2", debugFields: true);
+        using var response = await factory.CreateClient().PostAsJsonAsync("/predict", new { sentence = "It's NOT good." });
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.Equal("v2", body.GetProperty("version").GetString());
+        var debug = body.GetProperty("debug");
+        var p = debug.GetProperty("probabilities");
+        Assert.Equal(1f, p.GetProperty("negative").GetSingle() + p.GetProperty("positive").GetSingle(), 3);
+        Assert.Equal(SentimentModel.ComputeSha256(RepoLayout.Path("models", "sentiment-v2.zip")), debug.GetProperty("modelSha256").GetString());
+        Assert.Equal("it 's not good .", debug.GetProperty("normalizedSentence").GetString());
+    }
+}
+
+public sealed class StartupChecksTests
+{
+    [Fact]
+    public void A_model_that_does_not_match_its_sha256_stops_start_up_with_a_clear_message()
+    {
+        using var factory = new ApiFactory("v1", modelSha256: new string('0', 64));
+
+        var ex = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        var integrity = FindInner<ModelIntegrityException>(ex);
+        Assert.Contains("was expected", integrity.Message);
+    }
+
+    [Fact]
+    public void An_invalid_setting_stops_start_up_naming_the_setting()
+    {
+        using var factory = new BadVariantFactory();
+        var ex = Assert.ThrowsAny<Exception>(() => factory.CreateClient());
+        Assert.Contains("Serving:Variant", ex.ToString());
+    }
+
+    private sealed class BadVariantFactory : Microsoft.AspNetCore.Mvc.Testing.WebApplicationFactory<MlopsExam.Api.ServingOptions>
+    {
+        protected override void ConfigureWebHost(Microsoft.AspNetCore.Hosting.IWebHostBuilder builder)
+        {
+            builder.UseSetting("Serving:Variant", "beta");
+            builder.UseSetting("Serving:ModelPath", RepoLayout.Path("models", "sentiment-v1.zip"));
+        }
+    }
+
+    private static T FindInner<T>(Exception ex) where T : Exception
+    {
+        for (Exception? e = ex; e is not null; e = e.InnerException)
+            if (e is T found) return found;
+        if (ex is AggregateException agg)
+            foreach (var inner in agg.InnerExceptions)
+                if (inner is T found) return found;
+        throw new Xunit.Sdk.XunitException($"No {typeof(T).Name} in: {ex}");
+    }
+}

@@ -1,0 +1,93 @@
+using Aspire.Hosting;
+
+namespace MlopsExam.Tests.AppModel;
+
+/// <summary>
+/// The AppHost's model, built but not started: the architecture the README draws. Cheap, and it
+/// fails as soon as a resource, a replica, an exposure or a secret drifts.
+/// </summary>
+public sealed class AppModelTests : IAsyncLifetime
+{
+    private IDistributedApplicationTestingBuilder _builder = null!;
+
+    public async Task InitializeAsync() =>
+        _builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.MlopsExam_AppHost>();
+
+    public Task DisposeAsync()
+    {
+        _builder.Dispose();
+        return Task.CompletedTask;
+    }
+
+    private IResource Resource(string name) => _builder.Resources.Single(r => r.Name == name);
+
+    private static async Task<Dictionary<string, string>> PlainEnvironmentAsync(IResource resource)
+    {
+        var env = new Dictionary<string, object>();
+        var context = new EnvironmentCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), env);
+        foreach (var callback in resource.Annotations.OfType<EnvironmentCallbackAnnotation>())
+            await callback.Callback(context);
+        return env.Where(kv => kv.Value is string).ToDictionary(kv => kv.Key, kv => (string)kv.Value);
+    }
+
+    [Fact]
+    public async Task Three_v1_replicas_and_one_v2_are_distinct_api_resources()
+    {
+        var apis = _builder.Resources.OfType<ProjectResource>().OrderBy(r => r.Name).ToList();
+        Assert.Equal(["api-v1-1", "api-v1-2", "api-v1-3", "api-v2"], apis.Select(a => a.Name));
+
+        foreach (var api in apis)
+        {
+            var env = await PlainEnvironmentAsync(api);
+            var variant = api.Name.StartsWith("api-v1", StringComparison.Ordinal) ? "v1" : "v2";
+            Assert.Equal(variant, env["Serving__Variant"]);
+            Assert.Equal(api.Name, env["Serving__InstanceId"]);
+            Assert.EndsWith($"sentiment-{variant}.zip", env["Serving__ModelPath"]);
+            Assert.Equal(variant == "v2" ? "true" : "false", env["Serving__IncludeDebugFields"]);
+            // One endpoint each, so nginx and Prometheus see each replica on its own.
+            Assert.DoesNotContain(api.Annotations, a => a is ReplicaAnnotation { Replicas: > 1 });
+        }
+    }
+
+    [Fact]
+    public void Only_the_gateway_is_exposed_on_80_and_443()
+    {
+        var external = _builder.Resources
+            .SelectMany(r => r.Annotations.OfType<EndpointAnnotation>().Select(e => (Resource: r.Name, Endpoint: e)))
+            .Where(x => x.Endpoint.IsExternal)
+            .ToList();
+
+        Assert.All(external, x => Assert.Equal("gateway", x.Resource));
+        Assert.Equal([80, 443], external.Select(x => x.Endpoint.Port ?? 0).Order());
+        Assert.Equal([80, 443], external.Select(x => x.Endpoint.TargetPort ?? 0).Order());
+    }
+
+    [Fact]
+    public void Gateway_exporter_and_prometheus_are_built_from_the_repository_dockerfiles()
+    {
+        foreach (var (name, context, stage) in new[] { ("gateway", "nginx", "gateway"), ("gateway-exporter", "nginx", "exporter"), ("prometheus", "prometheus", null) })
+        {
+            var build = Resource(name).Annotations.OfType<DockerfileBuildAnnotation>().Single();
+            Assert.Equal(RepoLayout.Path("deployments", context), build.ContextPath.TrimEnd('/'));
+            Assert.Equal(stage, build.Stage);
+        }
+    }
+
+    [Fact]
+    public void The_gateway_waits_for_every_api_replica()
+    {
+        var waits = Resource("gateway").Annotations.OfType<WaitAnnotation>().Select(w => w.Resource.Name).Order();
+        Assert.Equal(["api-v1-1", "api-v1-2", "api-v1-3", "api-v2"], waits);
+    }
+
+    [Fact]
+    public async Task The_basic_auth_password_is_a_generated_secret_never_a_literal()
+    {
+        var password = Assert.IsType<ParameterResource>(Resource("basic-auth-password"));
+        Assert.True(password.Secret);
+        // Generated (and persisted in the AppHost's user secrets), not a constant in the code.
+        Assert.True(password.Default is GenerateParameterDefault || password.Default?.GetType().Name == "UserSecretsParameterDefault",
+            $"unexpected default {password.Default?.GetType().Name}");
+        Assert.Matches("^[A-Za-z0-9]{24,}$", await password.GetValueAsync(CancellationToken.None));
+    }
+}

@@ -1,0 +1,94 @@
+using System.Collections.Concurrent;
+using System.Text;
+using Aspire.Hosting;
+using Microsoft.Extensions.Logging;
+
+namespace MlopsExam.Tests.Gateway;
+
+/// <summary>Starts the real AppHost once per test class (Aspire.Hosting.Testing): the same
+/// resources `make run` starts, images built from deployments/.</summary>
+public sealed class AspireStack : GatewayStack
+{
+    /// <summary>A fresh machine builds three images and four API processes first.</summary>
+    private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(10);
+
+    private DistributedApplication? _app;
+    private readonly ConcurrentDictionary<string, StringBuilder> _logs = new();
+    private readonly CancellationTokenSource _stopping = new();
+    private readonly List<Task> _watchers = [];
+
+    public DistributedApplicationModel Model => _app!.Services.GetRequiredService<DistributedApplicationModel>();
+
+    public override async Task InitializeAsync()
+    {
+        DockerPrerequisite.EnsureRunning();
+        using var cts = new CancellationTokenSource(StartTimeout);
+        var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.MlopsExam_AppHost>(
+            // Keep the ports the AppHost asks for (80/443): the redirect test checks the real one.
+            ["DcpPublisher:RandomizePorts=false"],
+            (options, _) => options.DisableDashboard = true,
+            cts.Token);
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        _app = await builder.BuildAsync(cts.Token);
+
+        var loggers = _app.Services.GetRequiredService<ResourceLoggerService>();
+        foreach (var api in Model.Resources.OfType<ProjectResource>())
+            _watchers.Add(CollectLogsAsync(loggers, api.Name, _stopping.Token));
+
+        await _app.StartAsync(cts.Token);
+        var notifications = _app.Services.GetRequiredService<ResourceNotificationService>();
+        await notifications.WaitForResourceHealthyAsync("gateway", cts.Token);
+        await notifications.WaitForResourceHealthyAsync("prometheus", cts.Token);
+
+        HttpsBase = _app.GetEndpoint("gateway", "https");
+        HttpBase = _app.GetEndpoint("gateway", "http");
+        User = await ParameterValueAsync("basic-auth-user", cts.Token);
+        Password = await ParameterValueAsync("basic-auth-password", cts.Token);
+        LoadGatewayCertificate();
+    }
+
+    private async Task<string> ParameterValueAsync(string name, CancellationToken ct) =>
+        await Model.Resources.OfType<ParameterResource>().Single(p => p.Name == name).GetValueAsync(ct)
+        ?? throw new InvalidOperationException($"Parameter {name} has no value.");
+
+    private async Task CollectLogsAsync(ResourceLoggerService loggers, string resource, CancellationToken ct)
+    {
+        var log = _logs.GetOrAdd(resource, _ => new StringBuilder());
+        try
+        {
+            await foreach (var batch in loggers.WatchAsync(resource).WithCancellation(ct))
+                lock (log)
+                    foreach (var line in batch)
+                        log.AppendLine(line.Content);
+        }
+        catch (OperationCanceledException)
+        {
+        }
+    }
+
+    public override Task<string> GetReplicaLogsAsync(string instanceId, CancellationToken ct)
+    {
+        // In the AppHost a replica's instance id is its resource name (Serving__InstanceId).
+        if (!_logs.TryGetValue(instanceId, out var log))
+            throw new InvalidOperationException($"No API resource named '{instanceId}'.");
+        lock (log) return Task.FromResult(log.ToString());
+    }
+
+    public override async Task<string> QueryPrometheusAsync(string pathAndQuery, CancellationToken ct)
+    {
+        using var client = new HttpClient { BaseAddress = _app!.GetEndpoint("prometheus", "http"), Timeout = TimeSpan.FromSeconds(10) };
+        return await client.GetStringAsync(pathAndQuery, ct);
+    }
+
+    public override async Task DisposeAsync()
+    {
+        await _stopping.CancelAsync();
+        if (_app is not null)
+        {
+            await _app.StopAsync();
+            await _app.DisposeAsync();
+        }
+        await Task.WhenAll(_watchers);
+        _stopping.Dispose();
+    }
+}

@@ -1,0 +1,329 @@
+using System.Net.Http.Headers;
+using System.Text.Json;
+using System.Text.RegularExpressions;
+
+namespace MlopsExam.Tests.Gateway;
+
+/// <summary>
+/// Every gateway feature, checked from outside as a client would. Each test fails when its feature
+/// is broken and when the stack is down (every test needs real answers from nginx and the API).
+/// Concrete classes bind it to a stack: <see cref="AspireGatewayTests"/> and the compose tests.
+/// </summary>
+public abstract class GatewayFeatureTests<TStack>(TStack stack) where TStack : GatewayStack
+{
+    // The rate limit documented in deployments/nginx/conf.d: 10 r/s, burst 5, nodelay.
+    private const int RatePerSecond = 10;
+    private const int Burst = 5;
+
+    protected TStack Stack { get; } = stack;
+
+    private static async Task<JsonElement> JsonBodyAsync(HttpResponseMessage response)
+    {
+        var media = response.Content.Headers.ContentType?.MediaType;
+        Assert.True(media is "application/json" or "application/problem+json",
+            $"Expected a JSON body for {(int)response.StatusCode}, got '{media}': {await response.Content.ReadAsStringAsync()}");
+        return JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement.Clone();
+    }
+
+    private async Task<HttpResponseMessage> PredictAsync(HttpClient client, string sentence, string? group = null) =>
+        await Stack.SendPacedAsync(client, Stack.PredictRequest(GatewayStack.SentenceBody(sentence), experimentGroup: group));
+
+    [Fact]
+    public async Task Predict_is_answered_by_the_api_through_the_gateway()
+    {
+        using var client = Stack.CreateClient();
+        using var response = await PredictAsync(client, "A gorgeous, witty and moving film.");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await JsonBodyAsync(response);
+        Assert.Contains(body.GetProperty("label").GetString(), new[] { "positive", "negative" });
+        Assert.InRange(body.GetProperty("probability").GetSingle(), 0.5f, 1f);
+        Assert.Equal("v1", body.GetProperty("version").GetString());
+        // Headers added by nginx (request id, upstream) and by the replica (its id).
+        Assert.Equal(body.GetProperty("instance").GetString(), Header(response, "X-Instance-Id"));
+        Assert.Equal(body.GetProperty("requestId").GetString(), Header(response, "X-Request-Id"));
+        Assert.Matches(@"^\S+:\d+$", Header(response, "X-Upstream-Addr"));
+        Assert.Equal("v1", Header(response, "X-Routed-To"));
+    }
+
+    [Fact]
+    public async Task Plain_http_redirects_to_the_same_path_on_https()
+    {
+        using var client = Stack.CreateClient();
+        foreach (var (method, path) in new[] { (HttpMethod.Get, "/predict"), (HttpMethod.Get, "/some/path?x=1&y=2"), (HttpMethod.Post, "/predict") })
+        {
+            using var response = await client.SendAsync(new HttpRequestMessage(method, new Uri(Stack.HttpBase, path)));
+            Assert.Contains((int)response.StatusCode, new[] { 301, 308 });
+            var expected = new UriBuilder(Stack.HttpsBase) { Path = "" }.Uri.GetLeftPart(UriPartial.Authority) + path;
+            Assert.Equal(expected, response.Headers.Location?.ToString());
+        }
+    }
+
+    [Theory]
+    [InlineData("-tls1_2", true)]
+    [InlineData("-tls1_3", true)]
+    [InlineData("-tls1_1", false)]
+    [InlineData("-tls1", false)]
+    public void Only_tls_1_2_and_1_3_are_accepted(string protocolFlag, bool accepted)
+    {
+        // openssl's own client, with its security level lowered so that IT would speak TLS 1.0/1.1:
+        // a refusal then comes from nginx's ssl_protocols, not from the client's defaults.
+        var (code, output) = Shell.Run("openssl",
+            ["s_client", "-connect", $"{Stack.HttpsBase.Host}:{Stack.HttpsBase.Port}", "-servername", Stack.HttpsBase.Host,
+             protocolFlag, "-cipher", "DEFAULT:@SECLEVEL=0"],
+            TimeSpan.FromSeconds(20), stdin: "");
+        var negotiated = Regex.Match(output, @"Protocol\s*:\s*(TLSv[0-9.]+)").Groups[1].Value;
+        if (accepted)
+        {
+            Assert.True(code == 0, $"openssl {protocolFlag} failed: {output}");
+            Assert.Equal(protocolFlag == "-tls1_2" ? "TLSv1.2" : "TLSv1.3", negotiated);
+        }
+        else
+        {
+            Assert.True(code != 0 && negotiated is "" , $"openssl {protocolFlag} should be refused, got: {output}");
+            Assert.Matches("alert protocol version|unsupported protocol|no protocols available|wrong version number", output);
+        }
+    }
+
+    [Fact]
+    public async Task Predict_requires_basic_auth_with_the_right_password()
+    {
+        using var client = Stack.CreateClient();
+        var body = GatewayStack.SentenceBody("fine");
+
+        using var none = await Stack.SendPacedAsync(client, Stack.PredictRequest(body, authenticate: false));
+        using var wrong = await Stack.SendPacedAsync(client, Stack.PredictRequest(body, Stack.BasicAuth(password: Stack.Password + "x")));
+        using var unknownUser = await Stack.SendPacedAsync(client, Stack.PredictRequest(body, Stack.BasicAuth(user: "intruder")));
+        using var right = await Stack.SendPacedAsync(client, Stack.PredictRequest(body));
+
+        foreach (var refused in new[] { none, wrong, unknownUser })
+        {
+            Assert.Equal(HttpStatusCode.Unauthorized, refused.StatusCode);
+            Assert.Equal(401, (await JsonBodyAsync(refused)).GetProperty("status").GetInt32());
+            Assert.Contains(refused.Headers.WwwAuthenticate, h => h.Scheme == "Basic");
+        }
+        Assert.Equal(HttpStatusCode.OK, right.StatusCode);
+    }
+
+    [Fact]
+    public async Task Rate_limit_lets_exactly_one_plus_burst_through_a_simultaneous_burst_then_recovers()
+    {
+        const int sent = 20;
+        // One HTTP/2 connection, opened beforehand on the unlimited /healthz, so all 20 requests
+        // reach nginx within a few milliseconds (far less than the 100 ms a token takes to refill).
+        using var client = Stack.CreateClient(http2: true);
+        using (var warm = await client.GetAsync(new Uri(Stack.HttpsBase, "/healthz")))
+            Assert.Equal(HttpStatusCode.OK, warm.StatusCode);
+        // Let the bucket drain from earlier tests: the limiter's state is a function of time alone,
+        // and (1 + burst) / rate is the longest it takes.
+        await Task.Delay(TimeSpan.FromSeconds((1.0 + Burst) / RatePerSecond + 0.2));
+
+        var requests = Enumerable.Range(0, sent)
+            .Select(i => Stack.PredictRequest(GatewayStack.SentenceBody($"burst request {i}")))
+            .ToList();
+        var responses = await Task.WhenAll(requests.Select(r => client.SendAsync(r)));
+        Stack.NoteBurst(TimeSpan.FromSeconds((1.0 + Burst) / RatePerSecond));
+        try
+        {
+            var statuses = responses.Select(r => (int)r.StatusCode).ToList();
+            Assert.Equal(1 + Burst, statuses.Count(s => s == 200));
+            Assert.Equal(sent - 1 - Burst, statuses.Count(s => s == 429));
+            Assert.DoesNotContain(statuses, s => s is not (200 or 429));
+            foreach (var rejected in responses.Where(r => r.StatusCode == HttpStatusCode.TooManyRequests))
+            {
+                Assert.Equal(429, (await JsonBodyAsync(rejected)).GetProperty("status").GetInt32());
+                Assert.True(rejected.Headers.RetryAfter?.Delta > TimeSpan.Zero, "429 must say Retry-After");
+            }
+        }
+        finally
+        {
+            foreach (var r in responses) r.Dispose();
+        }
+
+        // One token comes back every 1/rate s: after that, access returns.
+        await Task.Delay(TimeSpan.FromSeconds(1.0 / RatePerSecond + 0.05));
+        using var after = await client.SendAsync(Stack.PredictRequest(GatewayStack.SentenceBody("after the burst")));
+        Stack.NoteBurst(TimeSpan.FromSeconds((1.0 + Burst) / RatePerSecond));
+        Assert.Equal(HttpStatusCode.OK, after.StatusCode);
+    }
+
+    [Fact]
+    public async Task Nginx_balances_v1_over_three_replicas_visible_in_header_and_replica_logs()
+    {
+        using var client = Stack.CreateClient();
+        var served = new List<(string Instance, string Upstream, string RequestId)>();
+        for (var i = 0; i < 30; i++)
+        {
+            using var response = await PredictAsync(client, $"request number {i} was a pleasant surprise");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            served.Add((Header(response, "X-Instance-Id"), Header(response, "X-Upstream-Addr"), Header(response, "X-Request-Id")));
+        }
+
+        var byInstance = served.GroupBy(s => s.Instance).ToList();
+        Assert.Equal(3, byInstance.Count);
+        Assert.Equal(3, served.Select(s => s.Upstream).Distinct().Count());
+        // Round robin: 10 each when nothing else is in flight; a fair share in any case.
+        Assert.All(byInstance, g => Assert.InRange(g.Count(), 8, 12));
+
+        // Each replica logged the requests it answered, with the gateway's request id.
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(30));
+        foreach (var group in byInstance)
+        {
+            var missing = group.Select(s => s.RequestId).ToList();
+            while (missing.Count > 0)
+            {
+                var logs = await Stack.GetReplicaLogsAsync(group.Key, deadline.Token);
+                missing.RemoveAll(id => logs.Contains($"request_id={id}", StringComparison.Ordinal));
+                if (missing.Count > 0) await Task.Delay(250, deadline.Token);
+            }
+            var log = await Stack.GetReplicaLogsAsync(group.Key, deadline.Token);
+            Assert.Contains($"instance={group.Key}", log, StringComparison.Ordinal);
+        }
+    }
+
+    [Theory]
+    [InlineData("debug", "v2")]
+    [InlineData("DEBUG", "v2")] // documented: nginx map string keys match case-insensitively
+    [InlineData(null, "v1")]
+    [InlineData("control", "v1")]
+    [InlineData("debugger", "v1")]
+    [InlineData("", "v1")]
+    public async Task Experiment_group_debug_routes_to_v2_everything_else_to_v1(string? group, string expectedVersion)
+    {
+        using var client = Stack.CreateClient();
+        using var response = await PredictAsync(client, "not good at all", group);
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await JsonBodyAsync(response);
+        Assert.Equal(expectedVersion, body.GetProperty("version").GetString());
+        Assert.Equal(expectedVersion, Header(response, "X-Routed-To"));
+        // Only the challenger carries debug fields.
+        Assert.Equal(expectedVersion == "v2", body.TryGetProperty("debug", out _));
+    }
+
+    [Theory]
+    [InlineData("{}", "application/json", 400)]                          // missing field
+    [InlineData("{\"sentence\": 42}", "application/json", 400)]          // wrong type
+    [InlineData("{\"sentence\": [\"a\"]}", "application/json", 400)]     // wrong type
+    [InlineData("{\"sentence\": \"\"}", "application/json", 400)]        // empty
+    [InlineData("{\"sentence\": \"   \\t \"}", "application/json", 400)] // blank
+    [InlineData("{\"sentence\": \"good\"", "application/json", 400)]     // malformed JSON
+    [InlineData("[1, 2]", "application/json", 400)]                      // not an object
+    [InlineData("sentence=good", "application/x-www-form-urlencoded", 415)]
+    public async Task Bad_input_gets_a_clear_json_4xx(string body, string contentType, int expected)
+    {
+        using var client = Stack.CreateClient();
+        using var response = await Stack.SendPacedAsync(client, Stack.PredictRequest(body, contentType: contentType));
+
+        Assert.Equal(expected, (int)response.StatusCode);
+        var problem = await JsonBodyAsync(response);
+        Assert.Equal(expected, problem.GetProperty("status").GetInt32());
+        Assert.False(string.IsNullOrWhiteSpace(problem.GetProperty("detail").GetString()));
+    }
+
+    [Fact]
+    public async Task Sentence_over_the_documented_maximum_is_a_400()
+    {
+        using var client = Stack.CreateClient();
+        using var atLimit = await Stack.SendPacedAsync(client, Stack.PredictRequest(GatewayStack.SentenceBody(new string('a', 1000))));
+        using var overLimit = await Stack.SendPacedAsync(client, Stack.PredictRequest(GatewayStack.SentenceBody(new string('a', 1001))));
+
+        Assert.Equal(HttpStatusCode.OK, atLimit.StatusCode);
+        Assert.Equal(HttpStatusCode.BadRequest, overLimit.StatusCode);
+        Assert.Contains("maximum is 1000", (await JsonBodyAsync(overLimit)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Body_over_the_gateway_limit_is_a_json_413()
+    {
+        using var client = Stack.CreateClient();
+        using var response = await Stack.SendPacedAsync(client, Stack.PredictRequest(GatewayStack.SentenceBody(new string('x', 20 * 1024))));
+
+        Assert.Equal(HttpStatusCode.RequestEntityTooLarge, response.StatusCode);
+        Assert.Equal(413, (await JsonBodyAsync(response)).GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task Other_paths_and_methods_get_json_errors()
+    {
+        using var client = Stack.CreateClient();
+        var notFound = new HttpRequestMessage(HttpMethod.Get, new Uri(Stack.HttpsBase, "/metrics"));
+        notFound.Headers.Authorization = Stack.BasicAuth();
+        using var missing = await Stack.SendPacedAsync(client, notFound);
+        var get = new HttpRequestMessage(HttpMethod.Get, new Uri(Stack.HttpsBase, "/predict"));
+        get.Headers.Authorization = Stack.BasicAuth();
+        using var wrongMethod = await Stack.SendPacedAsync(client, get);
+
+        // The API's /metrics and /health are for the internal network only.
+        Assert.Equal(HttpStatusCode.NotFound, missing.StatusCode);
+        Assert.Equal(404, (await JsonBodyAsync(missing)).GetProperty("status").GetInt32());
+        Assert.Equal(HttpStatusCode.MethodNotAllowed, wrongMethod.StatusCode);
+        Assert.Equal(405, (await JsonBodyAsync(wrongMethod)).GetProperty("status").GetInt32());
+    }
+
+    [Fact]
+    public async Task Prometheus_scrapes_nginx_and_every_api_replica()
+    {
+        // A prediction on each variant, so the product counters exist.
+        using (var client = Stack.CreateClient())
+        {
+            using var v1 = await PredictAsync(client, "a fine film");
+            using var v2 = await PredictAsync(client, "a fine film", "debug");
+            Assert.Equal(HttpStatusCode.OK, v1.StatusCode);
+            Assert.Equal(HttpStatusCode.OK, v2.StatusCode);
+        }
+
+        using var deadline = new CancellationTokenSource(TimeSpan.FromSeconds(120));
+        string lastSeen = "";
+        while (true)
+        {
+            var targets = JsonDocument.Parse(await Stack.QueryPrometheusAsync("/api/v1/targets?state=active", deadline.Token)).RootElement
+                .GetProperty("data").GetProperty("activeTargets").EnumerateArray()
+                .Select(t => (Job: t.GetProperty("labels").GetProperty("job").GetString(),
+                              Variant: t.GetProperty("labels").TryGetProperty("variant", out var v) ? v.GetString() : null,
+                              Health: t.GetProperty("health").GetString(),
+                              Url: t.GetProperty("scrapeUrl").GetString()))
+                .ToList();
+            lastSeen = string.Join("; ", targets);
+            var api = targets.Where(t => t.Job == "api").ToList();
+            var gateway = targets.Where(t => t.Job == "gateway").ToList();
+            var ready = api.Count == 4 && api.Count(t => t.Variant == "v1") == 3 && api.Count(t => t.Variant == "v2") == 1
+                && gateway.Count == 1 && targets.All(t => t.Health == "up")
+                && await HasSample("nginx_up", deadline.Token)
+                && await HasSample("sum by (variant) (sentiment_predictions_total)", deadline.Token, expectedSeries: 2);
+            if (ready) break;
+            if (deadline.IsCancellationRequested) Assert.Fail($"Prometheus targets never all up: {lastSeen}");
+            await Task.Delay(1000, deadline.Token).ContinueWith(_ => { });
+        }
+
+        var up = JsonDocument.Parse(await Stack.QueryPrometheusAsync("/api/v1/query?query=up", deadline.Token)).RootElement
+            .GetProperty("data").GetProperty("result").EnumerateArray()
+            .Select(r => r.GetProperty("value")[1].GetString()).ToList();
+        Assert.True(up.Count >= 5, $"expected >= 5 'up' series, got {up.Count}");
+        Assert.All(up, v => Assert.Equal("1", v));
+    }
+
+    private async Task<bool> HasSample(string promql, CancellationToken ct, int expectedSeries = 1)
+    {
+        var result = JsonDocument.Parse(await Stack.QueryPrometheusAsync($"/api/v1/query?query={Uri.EscapeDataString(promql)}", ct))
+            .RootElement.GetProperty("data").GetProperty("result");
+        return result.GetArrayLength() >= expectedSeries
+            && result.EnumerateArray().All(r => r.GetProperty("value")[1].GetString() is not ("0" or "NaN"));
+    }
+
+    private static string Header(HttpResponseMessage response, string name) =>
+        response.Headers.TryGetValues(name, out var values) ? string.Join(",", values)
+        : throw new Xunit.Sdk.XunitException($"Response has no {name} header.");
+}
+
+/// <summary>The gateway features against the AppHost (`make run`'s stack).</summary>
+[Collection(GatewayCollection.Name), Trait("Category", "Stack")]
+public sealed class AspireGatewayTests(AspireStack stack)
+    : GatewayFeatureTests<AspireStack>(stack), IClassFixture<AspireStack>;
+
+/// <summary>Both stacks publish ports 80/443: their test classes never run at the same time.</summary>
+[CollectionDefinition(Name)]
+public sealed class GatewayCollection
+{
+    public const string Name = "gateway (ports 80/443)";
+}

@@ -1,0 +1,122 @@
+using System.Net.Http.Headers;
+using System.Net.Security;
+using System.Security.Cryptography.X509Certificates;
+using System.Text;
+
+namespace MlopsExam.Tests.Gateway;
+
+/// <summary>
+/// A running stack seen from the outside, as a user sees it: the gateway's URLs and credentials,
+/// plus the two things a test needs that only the operator sees (a replica's logs, Prometheus).
+/// One implementation starts the AppHost (Aspire.Hosting.Testing), the other the compose file, so
+/// the same <see cref="GatewayFeatureTests{TStack}"/> run against both.
+/// </summary>
+public abstract class GatewayStack : IAsyncLifetime
+{
+    /// <summary>Rate limit of /predict in nginx (conf.d): 10 r/s; pacing below it keeps tests
+    /// that are not about the limit from being refused.</summary>
+    public static readonly TimeSpan PredictPace = TimeSpan.FromMilliseconds(120);
+
+    private readonly SemaphoreSlim _pace = new(1, 1);
+    private long _last;
+    private TimeSpan _gap = PredictPace;
+
+    public Uri HttpsBase { get; protected set; } = null!;
+    public Uri HttpBase { get; protected set; } = null!;
+    public string User { get; protected set; } = null!;
+    public string Password { get; protected set; } = null!;
+
+    /// <summary>The self-signed certificate the gateway generated at first start; trusted as the
+    /// only root by the test clients, so TLS is verified rather than switched off.</summary>
+    public X509Certificate2 GatewayCertificate { get; private set; } = null!;
+
+    public abstract Task InitializeAsync();
+    public abstract Task DisposeAsync();
+
+    /// <summary>Everything replica <paramref name="instanceId"/> logged so far.</summary>
+    public abstract Task<string> GetReplicaLogsAsync(string instanceId, CancellationToken ct);
+
+    /// <summary>GET on Prometheus's HTTP API (e.g. <c>/api/v1/targets</c>), as JSON text.</summary>
+    public abstract Task<string> QueryPrometheusAsync(string pathAndQuery, CancellationToken ct);
+
+    protected void LoadGatewayCertificate() =>
+        GatewayCertificate = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(RepoLayout.Root, "deployments", "nginx", "certs", "tls.crt"));
+
+    /// <summary>An HttpClient that trusts only the gateway's certificate and never follows redirects.</summary>
+    public HttpClient CreateClient(bool http2 = false)
+    {
+        var handler = new SocketsHttpHandler
+        {
+            AllowAutoRedirect = false,
+            ConnectTimeout = TimeSpan.FromSeconds(5),
+            PooledConnectionLifetime = TimeSpan.FromMinutes(1),
+            EnableMultipleHttp2Connections = false,
+            SslOptions = new SslClientAuthenticationOptions
+            {
+                RemoteCertificateValidationCallback = (_, cert, _, errors) => ValidateAgainstGatewayCertificate(cert, errors),
+            },
+        };
+        var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(15) };
+        if (http2)
+        {
+            client.DefaultRequestVersion = HttpVersion.Version20;
+            client.DefaultVersionPolicy = HttpVersionPolicy.RequestVersionExact;
+        }
+        return client;
+    }
+
+    private bool ValidateAgainstGatewayCertificate(X509Certificate? presented, SslPolicyErrors errors)
+    {
+        if (presented is null) return false;
+        // Name mismatch is a real error; an unknown root is expected (self-signed) and checked below.
+        if (errors.HasFlag(SslPolicyErrors.RemoteCertificateNameMismatch)) return false;
+        using var chain = new X509Chain();
+        chain.ChainPolicy.TrustMode = X509ChainTrustMode.CustomRootTrust;
+        chain.ChainPolicy.CustomTrustStore.Add(GatewayCertificate);
+        chain.ChainPolicy.RevocationMode = X509RevocationMode.NoCheck;
+        return chain.Build(X509CertificateLoader.LoadCertificate(presented.GetRawCertData()));
+    }
+
+    public AuthenticationHeaderValue BasicAuth(string? user = null, string? password = null) =>
+        new("Basic", Convert.ToBase64String(Encoding.UTF8.GetBytes($"{user ?? User}:{password ?? Password}")));
+
+    /// <summary>A POST /predict request with the right credentials unless told otherwise.</summary>
+    public HttpRequestMessage PredictRequest(string? jsonBody, AuthenticationHeaderValue? auth = null,
+        string? experimentGroup = null, bool authenticate = true, string contentType = "application/json")
+    {
+        var request = new HttpRequestMessage(HttpMethod.Post, new Uri(HttpsBase, "/predict"));
+        if (jsonBody is not null)
+            request.Content = new StringContent(jsonBody, Encoding.UTF8, contentType);
+        if (authenticate)
+            request.Headers.Authorization = auth ?? BasicAuth();
+        if (experimentGroup is not null)
+            request.Headers.TryAddWithoutValidation("X-Experiment-Group", experimentGroup);
+        return request;
+    }
+
+    public static string SentenceBody(string sentence) =>
+        System.Text.Json.JsonSerializer.Serialize(new { sentence });
+
+    /// <summary>Waits until at least <see cref="PredictPace"/> has passed since the previous paced
+    /// request, so that feature tests stay under the gateway's rate limit.</summary>
+    public async Task<HttpResponseMessage> SendPacedAsync(HttpClient client, HttpRequestMessage request, CancellationToken ct = default)
+    {
+        await _pace.WaitAsync(ct);
+        try
+        {
+            var wait = _gap - System.Diagnostics.Stopwatch.GetElapsedTime(_last);
+            if (wait > TimeSpan.Zero) await Task.Delay(wait, ct);
+            var response = await client.SendAsync(request, ct);
+            (_last, _gap) = (System.Diagnostics.Stopwatch.GetTimestamp(), PredictPace);
+            return response;
+        }
+        finally
+        {
+            _pace.Release();
+        }
+    }
+
+    /// <summary>Records that a burst just emptied the limiter (the rate-limit test): the next paced
+    /// request waits <paramref name="drain"/> first.</summary>
+    public void NoteBurst(TimeSpan drain) => (_last, _gap) = (System.Diagnostics.Stopwatch.GetTimestamp(), drain);
+}

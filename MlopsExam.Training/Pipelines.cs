@@ -1,0 +1,80 @@
+using MlopsExam.Model;
+using Microsoft.ML;
+using Microsoft.ML.Trainers;
+using Microsoft.ML.Transforms.Text;
+
+namespace MlopsExam.Training;
+
+/// <summary>Building blocks of the pipelines. All take the normalised <c>Sentence</c> column.</summary>
+internal static class Pipelines
+{
+    /// <summary>
+    /// Word n-grams (1..<paramref name="wordNgrams"/>) and character n-grams of length
+    /// <paramref name="charNgrams"/> (0: none), each TF-IDF or TF weighted and L2-normalised.
+    /// The text is already lower-cased and tokenised by TextNormalizer, so ML.NET's own
+    /// normalisation is switched off, punctuation ("!", "?", "n't") kept as evidence.
+    /// </summary>
+    public static IEstimator<ITransformer> Featurize(MLContext ml, int wordNgrams, int charNgrams, bool tfIdf = true,
+        string output = "Features", string input = "Sentence")
+    {
+        var weighting = tfIdf ? NgramExtractingEstimator.WeightingCriteria.TfIdf : NgramExtractingEstimator.WeightingCriteria.Tf;
+        var options = new TextFeaturizingEstimator.Options
+        {
+            CaseMode = TextNormalizingEstimator.CaseMode.None,
+            KeepDiacritics = true,
+            KeepPunctuations = true,
+            KeepNumbers = true,
+            StopWordsRemoverOptions = null,
+            WordFeatureExtractor = new WordBagEstimator.Options { NgramLength = wordNgrams, UseAllLengths = true, Weighting = weighting },
+            CharFeatureExtractor = charNgrams > 0
+                ? new WordBagEstimator.Options { NgramLength = charNgrams, UseAllLengths = false, Weighting = weighting }
+                : null,
+            Norm = TextFeaturizingEstimator.NormFunction.L2,
+        };
+        return ml.Transforms.Text.FeaturizeText(output, options, input);
+    }
+
+    /// <summary>Logistic regression by SDCA, one thread so that a re-run gives the same weights.</summary>
+    public static IEstimator<ITransformer> Sdca(MLContext ml, float? l2 = null, int? iterations = null, string features = "Features") =>
+        ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
+        {
+            FeatureColumnName = features,
+            ExampleWeightColumnName = "Weight",
+            NumberOfThreads = 1,
+            L2Regularization = l2,
+            MaximumNumberOfIterations = iterations,
+        });
+
+    /// <summary>Logistic regression by L-BFGS, one thread for reproducibility.</summary>
+    public static IEstimator<ITransformer> Lbfgs(MLContext ml, float l2 = 1f, float l1 = 0f, string features = "Features") =>
+        ml.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options
+        {
+            FeatureColumnName = features,
+            ExampleWeightColumnName = "Weight",
+            NumberOfThreads = 1,
+            L2Regularization = l2,
+            L1Regularization = l1,
+        });
+
+    /// <summary>Adds the column NegationMarked: Sentence with the words under a negation prefixed "not_".</summary>
+    public static IEstimator<ITransformer> MarkNegation(MLContext ml) =>
+        ml.Transforms.CustomMapping(new NegationScopeMapping().GetMapping(), NegationScopeMapping.ContractName);
+
+    /// <summary>Word n-grams only (no char n-grams) of <paramref name="input"/>.</summary>
+    public static IEstimator<ITransformer> WordGrams(MLContext ml, string output, string input, int wordNgrams) =>
+        Featurize(ml, wordNgrams, 0, tfIdf: true, output, input);
+
+    /// <summary>Char n-grams only of <paramref name="input"/>.</summary>
+    public static IEstimator<ITransformer> CharGrams(MLContext ml, string output, string input, int charNgrams) =>
+        ml.Transforms.Text.FeaturizeText(output, new TextFeaturizingEstimator.Options
+        {
+            CaseMode = TextNormalizingEstimator.CaseMode.None,
+            KeepDiacritics = true,
+            KeepPunctuations = true,
+            KeepNumbers = true,
+            StopWordsRemoverOptions = null,
+            WordFeatureExtractor = null,
+            CharFeatureExtractor = new WordBagEstimator.Options { NgramLength = charNgrams, UseAllLengths = false, Weighting = NgramExtractingEstimator.WeightingCriteria.TfIdf },
+            Norm = TextFeaturizingEstimator.NormFunction.L2,
+        }, input);
+}

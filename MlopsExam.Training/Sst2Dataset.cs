@@ -1,0 +1,60 @@
+using System.Diagnostics;
+using System.Security.Cryptography;
+using MlopsExam.Model;
+using Microsoft.ML;
+
+namespace MlopsExam.Training;
+
+/// <summary>The three SST-2 splits, their sha256, and the normalised training view.</summary>
+internal sealed class Sst2Dataset
+{
+    private Sst2Dataset(string directory, IReadOnlyList<LabelledSentence> train, IReadOnlyList<LabelledSentence> dev,
+        IReadOnlyList<LabelledSentence> test, IReadOnlyDictionary<string, string> sha256)
+    {
+        Directory = directory;
+        Train = train;
+        Dev = dev;
+        Test = test;
+        Sha256 = sha256;
+    }
+
+    public string Directory { get; }
+    public IReadOnlyList<LabelledSentence> Train { get; }
+    public IReadOnlyList<LabelledSentence> Dev { get; }
+    public IReadOnlyList<LabelledSentence> Test { get; }
+    public IReadOnlyDictionary<string, string> Sha256 { get; }
+
+    public static Sst2Dataset Load(string directory)
+    {
+        string PathOf(string name) => Path.Combine(directory, name);
+        var sha = new SortedDictionary<string, string>(StringComparer.Ordinal);
+        foreach (var name in new[] { "train.tsv", "dev.tsv", "test.tsv" })
+        {
+            using var stream = File.OpenRead(PathOf(name));
+            sha[name] = Convert.ToHexStringLower(SHA256.HashData(stream));
+        }
+        return new Sst2Dataset(directory, Sst2File.Read(PathOf("train.tsv")), Sst2File.Read(PathOf("dev.tsv")),
+            Sst2File.Read(PathOf("test.tsv")), sha);
+    }
+
+    /// <summary>
+    /// Rows as the pipeline sees them: normalised exactly as <see cref="SentimentModel"/> normalises
+    /// a served sentence, so training and serving agree.
+    /// </summary>
+    public static IDataView ToDataView(MLContext ml, IEnumerable<LabelledSentence> rows, Func<string, float>? weight = null) =>
+        ml.Data.LoadFromEnumerable(rows
+            .Select(r => TextNormalizer.Normalize(r.Sentence) is var sentence
+                ? new TrainingRow { Sentence = sentence, Label = r.Label, Weight = weight?.Invoke(sentence) ?? 1f }
+                : throw new UnreachableException())
+            .ToList());
+
+    /// <summary>The schema a saved model declares as its input: what a caller gives, no weight.</summary>
+    public static DataViewSchema InputSchema(MLContext ml) => ml.Data.LoadFromEnumerable(new List<SentimentInput>()).Schema;
+
+    private sealed class TrainingRow
+    {
+        public string Sentence { get; set; } = string.Empty;
+        public bool Label { get; set; }
+        public float Weight { get; set; }
+    }
+}
