@@ -15,7 +15,8 @@ public static partial class PredictEndpoints
     {
         app.MapPost("/predict", PredictAsync)
             .WithName("Predict")
-            .Accepts<PredictRequest>("application/json")
+            // No .Accepts<T>(): routing would then answer other content types with a bare 415
+            // before the handler, whose 415 says what to send instead.
             .Produces<PredictResponse>()
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);

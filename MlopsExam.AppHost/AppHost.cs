@@ -15,8 +15,9 @@ var basicAuthPassword = builder.AddParameter("basic-auth-password",
 
 // The champion, three replicas that nginx balances itself (see AddApiReplicas for why they are
 // three resources rather than WithReplicas(3)), and the challenger behind the debug header.
-var apiV1 = builder.AddApiReplicas("api-v1", variant: "v1", replicas: 3, model: "sentiment-v1.zip");
-var apiV2 = builder.AddApiReplicas("api-v2", variant: "v2", replicas: 1, model: "sentiment-v2.zip", includeDebugFields: true);
+// Which model file each variant serves is configuration (appsettings.json, Models:v1 / Models:v2).
+var apiV1 = builder.AddApiReplicas("api-v1", variant: "v1", replicas: 3);
+var apiV2 = builder.AddApiReplicas("api-v2", variant: "v2", replicas: 1, includeDebugFields: true);
 
 // The only entry point: TLS, basic auth, rate limit, A/B routing, load balancing.
 var gateway = builder.AddGateway("gateway", apiV1, apiV2, basicAuthUser, basicAuthPassword);
@@ -27,8 +28,8 @@ var gatewayExporter = builder.AddDockerfile("gateway-exporter", builder.Deployme
     .WithEnvironment("NGINX_STATUS_URI", ReferenceExpression.Create($"{gateway.GetEndpoint("status")}/stub_status"))
     .WaitFor(gateway);
 
+// Scrapes nginx (through the exporter) and every API replica; prometheus.yml is baked into the image.
 builder.AddDockerfile("prometheus", builder.Deployments("prometheus"))
-    .WithBindMount(builder.Deployments("prometheus/prometheus.yml"), "/etc/prometheus/prometheus.yml", isReadOnly: true)
     .WithHttpEndpoint(targetPort: 9090, name: "http")
     .WithHttpHealthCheck("/-/ready")
     .WithEnvironment("SCRAPE_API_V1", apiV1.HostAndPortList())

@@ -36,9 +36,10 @@ public static class AppModelExtensions
         string name,
         string variant,
         int replicas,
-        string model,
         bool includeDebugFields = false)
     {
+        var model = builder.Configuration[$"Models:{variant}"]
+            ?? throw new InvalidOperationException($"No model file configured for variant {variant} (Models:{variant} in appsettings.json).");
         var modelPath = Path.GetFullPath(Path.Combine(builder.AppHostDirectory, "..", "models", model));
         return Enumerable.Range(1, replicas).Select(i =>
         {
@@ -73,9 +74,10 @@ public static class AppModelExtensions
         var certs = builder.Deployments("nginx/certs");
         Directory.CreateDirectory(certs);
 
+        // The configuration (nginx.conf and its includes) is baked into the image, which Aspire
+        // rebuilds at every start: an edit under deployments/nginx applies at the next `make run`,
+        // and compose runs the very same files.
         var gateway = builder.AddDockerfile(name, builder.Deployments("nginx"), stage: "gateway")
-            .WithBindMount(builder.Deployments("nginx/nginx.conf"), "/etc/nginx/nginx.conf", isReadOnly: true)
-            .WithBindMount(builder.Deployments("nginx/conf.d"), "/etc/nginx/conf.d", isReadOnly: true)
             .WithBindMount(certs, "/etc/nginx/certs")
             .WithEnvironment("API_V1_SERVERS", apiV1.HostAndPortList())
             .WithEnvironment("API_V2_SERVERS", apiV2.HostAndPortList())

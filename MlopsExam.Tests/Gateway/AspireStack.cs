@@ -31,11 +31,13 @@ public sealed class AspireStack : GatewayStack
         builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
         _app = await builder.BuildAsync(cts.Token);
 
+        await _app.StartAsync(cts.Token);
+
+        // After start, when each resource's DCP instance name is known. DCP streams a log from its
+        // beginning to a new subscriber, so nothing written before this point is lost.
         var loggers = _app.Services.GetRequiredService<ResourceLoggerService>();
         foreach (var api in Model.Resources.OfType<ProjectResource>())
-            _watchers.Add(CollectLogsAsync(loggers, api.Name, _stopping.Token));
-
-        await _app.StartAsync(cts.Token);
+            _watchers.Add(CollectLogsAsync(loggers, api, _stopping.Token));
         var notifications = _app.Services.GetRequiredService<ResourceNotificationService>();
         await notifications.WaitForResourceHealthyAsync("gateway", cts.Token);
         await notifications.WaitForResourceHealthyAsync("prometheus", cts.Token);
@@ -51,9 +53,10 @@ public sealed class AspireStack : GatewayStack
         await Model.Resources.OfType<ParameterResource>().Single(p => p.Name == name).GetValueAsync(ct)
         ?? throw new InvalidOperationException($"Parameter {name} has no value.");
 
-    private async Task CollectLogsAsync(ResourceLoggerService loggers, string resource, CancellationToken ct)
+    private async Task CollectLogsAsync(ResourceLoggerService loggers, IResource resource, CancellationToken ct)
     {
-        var log = _logs.GetOrAdd(resource, _ => new StringBuilder());
+        // The IResource overload follows the resource's DCP instance(s), whose names carry a suffix.
+        var log = _logs.GetOrAdd(resource.Name, _ => new StringBuilder());
         try
         {
             await foreach (var batch in loggers.WatchAsync(resource).WithCancellation(ct))

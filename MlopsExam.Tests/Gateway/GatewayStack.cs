@@ -2,6 +2,7 @@ using System.Net.Http.Headers;
 using System.Net.Security;
 using System.Security.Cryptography.X509Certificates;
 using System.Text;
+using System.Text.RegularExpressions;
 
 namespace MlopsExam.Tests.Gateway;
 
@@ -92,6 +93,45 @@ public abstract class GatewayStack : IAsyncLifetime
         if (experimentGroup is not null)
             request.Headers.TryAddWithoutValidation("X-Experiment-Group", experimentGroup);
         return request;
+    }
+
+    public sealed record BurstResult(int Status, int NewConnections, string ContentType, string RetryAfter, string Body);
+
+    /// <summary>
+    /// Sends <paramref name="count"/> authenticated POST /predict at once as streams of one HTTP/2
+    /// connection, with curl (credentials through its config on stdin, not the command line).
+    /// </summary>
+    public IReadOnlyList<BurstResult> Burst(int count, string jsonBody)
+    {
+        var bodies = Directory.CreateTempSubdirectory("burst-");
+        try
+        {
+            var config = new StringBuilder()
+                .AppendLine($"user = \"{User}:{Password}\"")
+                .AppendLine("header = \"Content-Type: application/json\"")
+                .AppendLine($"data = \"{jsonBody.Replace("\"", "\\\"")}\"")
+                .AppendLine("write-out = \"%{http_code}\\t%{num_connects}\\t%{content_type}\\t%header{retry-after}\\t%{filename_effective}\\n\"");
+            for (var i = 0; i < count; i++)
+                config.AppendLine($"url = \"{new Uri(HttpsBase, "/predict")}\"")
+                      .AppendLine($"output = \"{Path.Combine(bodies.FullName, $"{i}.json")}\"");
+
+            var certificate = Path.Combine(RepoLayout.Root, "deployments", "nginx", "certs", "tls.crt");
+            var (code, output) = Shell.Run("curl",
+                ["--http2", "--parallel", "--parallel-max", count.ToString(System.Globalization.CultureInfo.InvariantCulture),
+                 "--silent", "--show-error", "--no-progress-meter", "--max-time", "15", "--cacert", certificate, "--config", "-"],
+                TimeSpan.FromSeconds(30), stdin: config.ToString());
+            if (code != 0) throw new InvalidOperationException($"curl burst failed ({code}): {output}");
+            return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+                .Select(line => line.Split('\t'))
+                .Where(f => f.Length == 5 && Regex.IsMatch(f[0], @"^\d{3}$"))
+                .Select(f => new BurstResult(int.Parse(f[0], System.Globalization.CultureInfo.InvariantCulture),
+                    int.Parse(f[1], System.Globalization.CultureInfo.InvariantCulture), f[2], f[3], File.ReadAllText(f[4])))
+                .ToList();
+        }
+        finally
+        {
+            bodies.Delete(recursive: true);
+        }
     }
 
     public static string SentenceBody(string sentence) =>

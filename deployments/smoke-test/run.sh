@@ -94,6 +94,11 @@ docker logs "$P-gateway" 2>&1 | grep gateway-entrypoint | sed 's/^/      /'
 echo "== nginx -t in the running container"
 docker exec "$P-gateway" nginx -t 2>&1 | sed 's/^/      /'
 
+echo "== processes: master root, workers www-data"
+docker exec "$P-gateway" sh -c 'for p in /proc/[0-9]*; do c=$(tr "\0" " " < $p/cmdline 2>/dev/null); case $c in nginx*) echo "$(stat -c %U $p) $c";; esac; done' | sort | uniq -c | sed 's/^/      /'
+docker exec "$P-exporter" id | sed 's/^/      exporter: /'
+docker exec "$P-prometheus" id | sed 's/^/      prometheus: /'
+
 echo "== generated files"
 docker exec "$P-gateway" cat /etc/nginx/generated/upstreams.conf | sed 's/^/      /'
 docker exec "$P-gateway" stat -c '      %n %U:%G %a' /etc/nginx/certs/tls.key /etc/nginx/certs/tls.crt /etc/nginx/certs/.htpasswd
@@ -210,6 +215,7 @@ echo "      $(grep -l '"status":429' "$WORK"/burst_*.json | head -1 | xargs cat)
 
 echo "== access log (JSON on stdout)"
 docker logs "$P-gateway" 2>/dev/null | tail -1 | sed 's/^/      /'
+expect "a rejected POST is logged as POST" "POST 429" "$(docker logs "$P-gateway" 2>/dev/null | tail -1 | jq -r '"\(.method) \(.status)"')"
 docker logs "$P-gateway" 2>/dev/null | tail -1 | jq -e '.variant and .request_id and .upstream_addr' >/dev/null \
     && pass "last access log line is JSON with variant/request_id/upstream_addr" || fail "access log line"
 
@@ -223,6 +229,9 @@ r=$(curl -sS --max-time 5 'http://127.0.0.1:19090/api/v1/query?query=nginx_up' |
 expect "nginx_up via exporter" 1 "$r"
 r=$(docker exec "$P-prometheus" wget -qO- localhost:9090/api/v1/targets | jq -r .status)
 expect "wget inside the prometheus container" success "$r"
+
+r=$(curl -sS --max-time 5 -o /dev/null -w '%{http_code}' http://127.0.0.1:19090/graph)
+echo "      info: Prometheus web UI /graph -> $r"
 
 echo "== Prometheus follows a new replica (re-resolution)"
 start "$P-api-v2-b" --hostname api-v2-b --network-alias api-v2 \
@@ -238,6 +247,16 @@ docker restart "$P-gateway" >/dev/null
 wait_healthy "$P-gateway" 40
 expect "same certificate after restart" "$before" "$(openssl x509 -in "$CERTS/tls.crt" -noout -fingerprint -sha256)"
 docker logs "$P-gateway" 2>&1 | grep gateway-entrypoint | tail -1 | sed 's/^/      /'
+
+echo "== one v1 replica gone: POSTs retried on another replica (connect error only)"
+docker rm -f "$P-api-v1-c" >/dev/null
+refill
+for i in 1 2 3; do
+    "${CURL[@]}" -o /dev/null -w '%{http_code} %{time_total}s ' -D "$WORK/h" "${AUTH[@]}" "${POST[@]}" "$URL/predict"
+    echo "X-Upstream-Addr: $(hdr X-Upstream-Addr <"$WORK/h")"
+done >"$WORK/retry"
+sed 's/^/      /' "$WORK/retry"
+expect "all 200 with one replica gone" 3 "$(grep -c '^200 ' "$WORK/retry")"
 
 echo "== all v2 replicas gone -> nginx-generated error on /predict"
 docker rm -f "$P-api-v2-a" "$P-api-v2-b" >/dev/null
