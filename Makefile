@@ -19,7 +19,7 @@ RESULTS_DIR ?= .artifacts/test-results
 
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
-export SST2_DIR
+export SST2_DIR SENTENCE
 
 ##@ General
 
@@ -41,7 +41,10 @@ build: ## Build the solution
 
 .PHONY: run
 run: docker ## Start the AppHost: dashboard, gateway, 3 x api-v1, api-v2, Prometheus (Ctrl+C stops all)
-	@echo "Gateway: https://localhost (user/password: make credentials). The dashboard login URL follows."
+	@read -r user password < <(./scripts/credentials.sh aspire --ensure); \
+	echo "Gateway:  https://localhost/predict  (certificate: deployments/nginx/certs/tls.crt)"; \
+	echo "Basic auth: $$user / $$password   (make credentials)"; \
+	echo "Dashboard: the login URL is printed below once the AppHost is up."
 	dotnet run --project MlopsExam.AppHost -c $(CONFIGURATION) --launch-profile $(LAUNCH_PROFILE)
 
 .PHONY: credentials
@@ -52,13 +55,13 @@ credentials: ## Print the gateway's basic-auth user and password (STACK=aspire|c
 predict: ## One authenticated request to /predict (v1); SENTENCE="..." to change it
 	@read -r user password < <(./scripts/credentials.sh $(STACK)); \
 	curl -sS --cacert deployments/nginx/certs/tls.crt -u "$$user:$$password" -H 'Content-Type: application/json' \
-	  -D - -d "$$(jq -cn --arg s "$(SENTENCE)" '{sentence: $$s}')" $(GATEWAY)/predict; echo
+	  -D - -d "$$(jq -cn --arg s "$$SENTENCE" '{sentence: $$s}')" $(GATEWAY)/predict; echo
 
 .PHONY: predict-v2
 predict-v2: ## The same request with X-Experiment-Group: debug (the v2 challenger)
 	@read -r user password < <(./scripts/credentials.sh $(STACK)); \
 	curl -sS --cacert deployments/nginx/certs/tls.crt -u "$$user:$$password" -H 'Content-Type: application/json' \
-	  -H 'X-Experiment-Group: debug' -D - -d "$$(jq -cn --arg s "$(SENTENCE)" '{sentence: $$s}')" $(GATEWAY)/predict; echo
+	  -H 'X-Experiment-Group: debug' -D - -d "$$(jq -cn --arg s "$$SENTENCE" '{sentence: $$s}')" $(GATEWAY)/predict; echo
 
 ##@ Deploy with Docker Compose
 

@@ -26,4 +26,14 @@ app.UseStatusCodePages();
 app.MapDefaultEndpoints();
 app.MapPredictEndpoints();
 
-app.Run();
+try
+{
+    app.Run();
+    return 0;
+}
+catch (Exception ex) when (ex is MlopsExam.Model.ModelIntegrityException or Microsoft.Extensions.Options.OptionsValidationException)
+{
+    // A missing or altered model, or an invalid setting: say why and exit 1 rather than crash.
+    Console.Error.WriteLine($"Refusing to start: {ex.Message}");
+    return 1;
+}

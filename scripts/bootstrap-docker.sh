@@ -9,7 +9,9 @@
 #   2. starts dockerd when no daemon answers,
 #   3. provides the public base images the Dockerfiles name, when they are
 #      absent and cannot be pulled, as local stand-ins built from Debian
-#      (debootstrap --variant=minbase trixie + docker import).
+#      (debootstrap --variant=minbase trixie + docker import),
+#   4. likewise for the .NET images of MlopsExam.Api/Dockerfile
+#      (mcr.microsoft.com/dotnet/sdk and aspnet): Debian + this machine's .NET.
 set -euo pipefail
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
@@ -18,6 +20,11 @@ DEBIAN_MIRROR=${DEBIAN_MIRROR:-http://deb.debian.org/debian}
 BASE_IMAGE=${BASE_IMAGE:-debian:trixie-slim}
 # Aspire's container tunnel builds its proxy image from this base.
 TUNNEL_BASE_IMAGE=${TUNNEL_BASE_IMAGE:-mcr.microsoft.com/azurelinux/base/core:3.0}
+# Base images of MlopsExam.Api/Dockerfile, and what their stand-ins are made of.
+DOTNET_SDK_IMAGE=${DOTNET_SDK_IMAGE:-mcr.microsoft.com/dotnet/sdk:10.0}
+DOTNET_ASPNET_IMAGE=${DOTNET_ASPNET_IMAGE:-mcr.microsoft.com/dotnet/aspnet:10.0}
+HOST_DOTNET_ROOT=${HOST_DOTNET_ROOT:-/usr/share/dotnet}
+HOST_CA_BUNDLE=${HOST_CA_BUNDLE:-/etc/ssl/certs/ca-certificates.crt}
 DOCKERD_LOG=${DOCKERD_LOG:-/var/log/dockerd-mlopsexam.log}
 STATE_DIR=${STATE_DIR:-/var/lib/mlopsexam-bootstrap}
 
@@ -101,12 +108,94 @@ ensure_tunnel_image() {
   docker tag "$BASE_IMAGE" "$TUNNEL_BASE_IMAGE"
 }
 
+# Stand-ins for the official .NET images, for offline machines only: online ones
+# pull the real images, and nothing below runs. They keep the official images'
+# contract that Dockerfiles rely on: dotnet in /usr/share/dotnet and on PATH,
+# user and group `app` (uid/gid 1654, ENV APP_UID), ENV ASPNETCORE_HTTP_PORTS=8080
+# and DOTNET_RUNNING_IN_CONTAINER=true, the SDK's DOTNET_NOLOGO & co., and the
+# sdk image built FROM the aspnet one. Made of debian:trixie-slim, the libraries
+# .NET needs (the official runtime-deps list, from Debian's mirror) and this
+# machine's own .NET: the aspnet image gets the muxer, host/ and the two shared
+# runtimes; the sdk image adds the rest (sdk/, packs/, ...). The host's CA bundle
+# goes into both, so NuGet over HTTPS (a mirror with its own CA here) works in builds.
+DOTNET_STANDIN_DOCKERFILE='# Written by scripts/bootstrap-docker.sh: offline stand-ins for mcr.microsoft.com/dotnet/{aspnet,sdk}.
+ARG BASE_IMAGE
+FROM ${BASE_IMAGE} AS aspnet
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends ca-certificates libc6 libgcc-s1 libicu76 libssl3t64 libstdc++6 tzdata zlib1g \
+ && rm -rf /var/lib/apt/lists/*
+# After ca-certificates, whose install regenerates the bundle from the Debian list alone.
+COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
+ENV APP_UID=1654 \
+    ASPNETCORE_HTTP_PORTS=8080 \
+    DOTNET_RUNNING_IN_CONTAINER=true
+RUN groupadd --gid=$APP_UID app \
+ && useradd --no-log-init --uid=$APP_UID --gid=$APP_UID --create-home app
+COPY aspnet/ /usr/share/dotnet/
+RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet \
+ && dotnet --list-runtimes >/dev/null
+
+FROM aspnet AS sdk
+# NUGET_CERT_REVOCATION_MODE=offline and no telemetry: nothing answers outside the mirror.
+ENV DOTNET_GENERATE_ASPNET_CERTIFICATE=false \
+    DOTNET_NOLOGO=true \
+    DOTNET_USE_POLLING_FILE_WATCHER=true \
+    NUGET_XMLDOC_MODE=skip \
+    DOTNET_CLI_TELEMETRY_OPTOUT=1 \
+    NUGET_CERT_REVOCATION_MODE=offline
+COPY sdk/ /usr/share/dotnet/
+RUN dotnet --version >/dev/null
+'
+
+ensure_dotnet_images() {
+  local missing=() image
+  for image in "$DOTNET_ASPNET_IMAGE" "$DOTNET_SDK_IMAGE"; do
+    if have_image "$image"; then continue; fi
+    if timeout 60 docker pull -q "$image" >/dev/null 2>&1; then log "pulled $image"; continue; fi
+    missing+=("$image")
+  done
+  if [ ${#missing[@]} -eq 0 ]; then return; fi
+  [ -x "$HOST_DOTNET_ROOT/dotnet" ] || { log "cannot build ${missing[*]}: no .NET in $HOST_DOTNET_ROOT (HOST_DOTNET_ROOT=...)"; exit 1; }
+
+  # Temporary build context: hard links (a copy across file systems) of the
+  # host's .NET split into what each image gets, the CA bundle, the Dockerfile.
+  local ctx entry; ctx=$(mktemp -d /tmp/mlopsexam-dotnet.XXXXXX)
+  # shellcheck disable=SC2064 # expanded now: $ctx is local
+  trap "rm -rf '$ctx'" EXIT
+  mkdir -p "$ctx/aspnet/shared" "$ctx/sdk"
+  cp -al "$HOST_DOTNET_ROOT/dotnet" "$HOST_DOTNET_ROOT/host" "$ctx/aspnet/" 2>/dev/null \
+    || cp -a "$HOST_DOTNET_ROOT/dotnet" "$HOST_DOTNET_ROOT/host" "$ctx/aspnet/"
+  for entry in Microsoft.NETCore.App Microsoft.AspNetCore.App; do
+    cp -al "$HOST_DOTNET_ROOT/shared/$entry" "$ctx/aspnet/shared/" 2>/dev/null || cp -a "$HOST_DOTNET_ROOT/shared/$entry" "$ctx/aspnet/shared/"
+  done
+  for entry in "$HOST_DOTNET_ROOT"/*; do
+    case ${entry##*/} in dotnet | host | shared) continue ;; esac
+    cp -al "$entry" "$ctx/sdk/" 2>/dev/null || cp -a "$entry" "$ctx/sdk/"
+  done
+  cp "$HOST_CA_BUNDLE" "$ctx/ca-certificates.crt"
+  printf '%s' "$DOTNET_STANDIN_DOCKERFILE" > "$ctx/Dockerfile"
+
+  log "building stand-ins for ${missing[*]} from $BASE_IMAGE + $HOST_DOTNET_ROOT (offline machine; about 20 s)"
+  # The sdk stage is FROM the aspnet stage: building both shares its layers.
+  local target
+  for target in aspnet sdk; do
+    if [ "$target" = aspnet ]; then image=$DOTNET_ASPNET_IMAGE; else image=$DOTNET_SDK_IMAGE; fi
+    if have_image "$image"; then continue; fi
+    if ! DOCKER_BUILDKIT=1 docker build -q --build-arg "BASE_IMAGE=$BASE_IMAGE" --target "$target" -t "$image" "$ctx" >"$ctx/build.log" 2>&1; then
+      log "building $image failed:"; tail -n 30 "$ctx/build.log" >&2; exit 1
+    fi
+    log "built $image"
+  done
+  rm -rf "$ctx"; trap - EXIT
+}
+
 main() {
   install_engine
   install_plugins
   start_daemon
   ensure_base_image
   ensure_tunnel_image
+  ensure_dotnet_images
   log "ready: $(docker version --format 'engine {{.Server.Version}}') $(docker compose version --short) buildx $(docker buildx version | awk '{print $2}')"
 }
 

@@ -18,7 +18,7 @@ public static class DockerPrerequisite
 public static class Shell
 {
     public static (int ExitCode, string Output) Run(string file, IEnumerable<string> args, TimeSpan timeout,
-        string? workingDirectory = null, string? stdin = null)
+        string? workingDirectory = null, string? stdin = null, IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo(file)
         {
@@ -29,6 +29,7 @@ public static class Shell
             WorkingDirectory = workingDirectory ?? RepoLayout.Root,
         };
         foreach (var a in args) psi.ArgumentList.Add(a);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
         using var process = Process.Start(psi)!;
         var stdout = process.StandardOutput.ReadToEndAsync();
         var stderr = process.StandardError.ReadToEndAsync();

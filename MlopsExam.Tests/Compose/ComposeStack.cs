@@ -1,0 +1,100 @@
+using System.Collections.Concurrent;
+using System.Globalization;
+using MlopsExam.Tests.Gateway;
+
+namespace MlopsExam.Tests.Compose;
+
+/// <summary>
+/// Starts docker-compose.yml once per test class, as `make up` does (images built from the working
+/// tree, every service healthy), and stops it afterwards; images and the certificate folder stay.
+/// </summary>
+public sealed class ComposeStack : GatewayStack
+{
+    /// <summary>`up --wait-timeout` (a fresh machine builds four images first); the process
+    /// deadline is longer, so compose reports which service is not healthy.</summary>
+    private const int WaitTimeoutSeconds = 600;
+    private static readonly TimeSpan UpTimeout = TimeSpan.FromSeconds(WaitTimeoutSeconds + 60);
+    private static readonly TimeSpan DownTimeout = TimeSpan.FromMinutes(2);
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
+
+    private readonly ConcurrentDictionary<string, string> _containerOfInstance = new();
+
+    public override async Task InitializeAsync()
+    {
+        DockerPrerequisite.EnsureRunning();
+        var (code, output) = Shell.Run(RepoLayout.Path("scripts", "generate-env.sh"), [], TimeSpan.FromSeconds(30));
+        if (code != 0)
+            throw new InvalidOperationException($"scripts/generate-env.sh failed ({code}): {output}");
+
+        var up = await DockerCli.RunAsync(
+            ["compose", "up", "--build", "--detach", "--wait", "--wait-timeout", WaitTimeoutSeconds.ToString(CultureInfo.InvariantCulture)],
+            UpTimeout);
+        if (up.ExitCode != 0)
+        {
+            var ps = await DockerCli.RunAsync(["compose", "ps", "--all"], CommandTimeout);
+            var logs = await DockerCli.RunAsync(["compose", "logs", "--no-color", "--tail", "20"], CommandTimeout);
+            await DisposeAsync();
+            throw new InvalidOperationException(
+                $"'docker compose up' exited with {up.ExitCode} (offline machine without the .NET base images? run 'make docker'; " +
+                $"ports 80/443 taken by the Aspire stack?):\n{up.Stderr.Trim()}\n\n{ps.Output.Trim()}\n\n{logs.Output.Trim()}");
+        }
+
+        // The values compose used: the environment first, then .env (compose's own precedence).
+        var dotEnv = ReadDotEnv(RepoLayout.Path(".env"));
+        string? Setting(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : dotEnv.GetValueOrDefault(name);
+        User = Setting("BASIC_AUTH_USER") ?? "mlops";
+        Password = Setting("BASIC_AUTH_PASSWORD") ?? throw new InvalidOperationException("No BASIC_AUTH_PASSWORD in .env.");
+        HttpsBase = new Uri($"https://localhost:{Setting("GATEWAY_HTTPS_PORT") ?? "443"}/");
+        HttpBase = new Uri($"http://localhost:{Setting("GATEWAY_HTTP_PORT") ?? "80"}/");
+        LoadGatewayCertificate();
+    }
+
+    /// <summary>KEY=VALUE lines of a compose .env file (comments and blank lines skipped).</summary>
+    private static Dictionary<string, string> ReadDotEnv(string path) =>
+        File.ReadLines(path)
+            .Select(line => line.Trim())
+            .Where(line => line.Length > 0 && !line.StartsWith('#') && line.Contains('='))
+            .Select(line => line.Split('=', 2))
+            .ToDictionary(kv => kv[0].Trim(), kv => kv[1].Trim().Trim('"', '\''));
+
+    public override async Task<string> GetReplicaLogsAsync(string instanceId, CancellationToken ct)
+    {
+        var container = await ContainerOfInstanceAsync(instanceId, ct);
+        var logs = await DockerCli.RunCheckedAsync(["logs", container], CommandTimeout, ct);
+        // The API logs to stdout; whatever went to stderr belongs to the replica too.
+        return logs.Stdout + logs.Stderr;
+    }
+
+    /// <summary>Under compose an instance id is the replica's hostname, which Docker sets to the
+    /// first 12 characters of the container id; inspect says it rather than assuming it.</summary>
+    private async Task<string> ContainerOfInstanceAsync(string instanceId, CancellationToken ct)
+    {
+        if (_containerOfInstance.TryGetValue(instanceId, out var known)) return known;
+
+        var ids = (await DockerCli.RunCheckedAsync(["compose", "ps", "--quiet", "api-v1", "api-v2"], CommandTimeout, ct)).Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+        if (ids.Length == 0)
+            throw new InvalidOperationException("No api-v1/api-v2 container is running.");
+        var inspected = (await DockerCli.RunCheckedAsync(["inspect", "--format", "{{.Config.Hostname}} {{.Id}}", .. ids], CommandTimeout, ct)).Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split(' ', 2));
+        foreach (var pair in inspected)
+            _containerOfInstance[pair[0]] = pair[1];
+
+        return _containerOfInstance.TryGetValue(instanceId, out var container) ? container
+            : throw new InvalidOperationException(
+                $"No api container has hostname '{instanceId}'; the replicas are {string.Join(", ", _containerOfInstance.Keys)}.");
+    }
+
+    /// <summary>Prometheus publishes no port under compose: ask it from inside its container.</summary>
+    public override async Task<string> QueryPrometheusAsync(string pathAndQuery, CancellationToken ct)
+    {
+        var url = "http://localhost:9090" + pathAndQuery;
+        var result = await DockerCli.RunAsync(["compose", "exec", "-T", "prometheus", "wget", "-qO-", url], CommandTimeout, ct);
+        return result.ExitCode == 0 ? result.Stdout
+            : throw new HttpRequestException($"GET {url} in the prometheus container failed (wget exit {result.ExitCode}): {result.Output.Trim()}");
+    }
+
+    public override async Task DisposeAsync() =>
+        await DockerCli.RunCheckedAsync(["compose", "down", "--remove-orphans"], DownTimeout);
+}
