@@ -50,6 +50,18 @@ install_engine() {
     docker.io iptables ca-certificates debootstrap >/dev/null
 }
 
+# What the tests and `make predict` call on the host: curl (HTTP/2 bursts), openssl (TLS
+# handshakes), jq (request bodies). Present on most machines; installed when one is missing.
+install_host_tools() {
+  local missing=()
+  for tool in curl openssl jq; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+  [ ${#missing[@]} -eq 0 ] && return
+  need_root
+  log "installing ${missing[*]}"
+  apt_update_once
+  DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+}
+
 plugin_ok() { docker "$1" version >/dev/null 2>&1; }
 
 install_plugins() {
@@ -190,6 +202,7 @@ ensure_dotnet_images() {
 }
 
 main() {
+  install_host_tools
   install_engine
   install_plugins
   start_daemon
