@@ -63,6 +63,13 @@ predict-v2: ## The same request with X-Experiment-Group: debug (the v2 challenge
 	curl -sS --cacert deployments/nginx/certs/tls.crt -u "$$user:$$password" -H 'Content-Type: application/json' \
 	  -H 'X-Experiment-Group: debug' -D - -d "$$(jq -cn --arg s "$$SENTENCE" '{sentence: $$s}')" $(GATEWAY)/predict; echo
 
+.PHONY: burst
+burst: ## 20 simultaneous requests on one HTTP/2 connection: the rate limit lets 6 through, answers 14 with 429
+	@read -r user password < <(./scripts/credentials.sh $(STACK)); \
+	args=(); for i in $$(seq 20); do args+=(-o /dev/null "$(GATEWAY)/predict"); done; \
+	curl -sS --no-progress-meter --http2 --parallel --parallel-max 20 --cacert deployments/nginx/certs/tls.crt -u "$$user:$$password" \
+	  -H 'Content-Type: application/json' -d '{"sentence":"burst"}' -w '%{http_code}\n' "$${args[@]}" | sort | uniq -c
+
 ##@ Deploy with Docker Compose
 
 .PHONY: env
