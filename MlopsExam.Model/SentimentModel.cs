@@ -9,18 +9,14 @@ public sealed class ModelIntegrityException(string message) : Exception(message)
 
 /// <summary>
 /// A loaded, verified sentiment model. Thread-safe: ML.NET's <c>PredictionEngine</c> is not,
-/// so each call borrows one from a pool; batches go through the transformer directly.
+/// so each call (single or batch) borrows one from a pool.
 /// </summary>
 public sealed class SentimentModel
 {
-    private readonly MLContext _ml;
-    private readonly ITransformer _transformer;
     private readonly ObjectPool<Microsoft.ML.PredictionEngine<SentimentInput, SentimentOutput>> _engines;
 
     private SentimentModel(MLContext ml, ITransformer transformer, string path, string sha256, ModelMetrics? metrics)
     {
-        _ml = ml;
-        _transformer = transformer;
         Path = path;
         Sha256 = sha256;
         Metrics = metrics;
@@ -89,15 +85,33 @@ public sealed class SentimentModel
         }
     }
 
-    /// <summary>Scores many sentences in one pass of the transformer (no engine, no lock).</summary>
+    /// <summary>
+    /// Scores many sentences with one engine borrowed for the whole batch. (Streaming the batch
+    /// through <c>ITransformer.Transform</c> was measured slower per sentence than single
+    /// predictions for batches of 64: building the data view and its cursors costs more than the
+    /// scoring itself.)
+    /// </summary>
     public IReadOnlyList<SentimentPrediction> PredictBatch(IEnumerable<string> sentences)
     {
-        var rows = sentences.Select(s => new SentimentInput { Sentence = TextNormalizer.Normalize(s) }).ToList();
-        if (rows.Count == 0) return [];
-        var scored = _transformer.Transform(_ml.Data.LoadFromEnumerable(rows));
-        return _ml.Data.CreateEnumerable<SentimentOutput>(scored, reuseRowObject: false)
-            .Select(ToPrediction)
-            .ToList();
+        ArgumentNullException.ThrowIfNull(sentences);
+        var results = new List<SentimentPrediction>();
+        var engine = _engines.Get();
+        try
+        {
+            var input = new SentimentInput();
+            var output = new SentimentOutput();
+            foreach (var sentence in sentences)
+            {
+                input.Sentence = TextNormalizer.Normalize(sentence);
+                engine.Predict(input, ref output);
+                results.Add(ToPrediction(output));
+            }
+        }
+        finally
+        {
+            _engines.Return(engine);
+        }
+        return results;
     }
 
     private static SentimentPrediction ToPrediction(SentimentOutput o)

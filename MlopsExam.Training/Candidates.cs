@@ -1,24 +1,27 @@
-using Microsoft.ML;
-
 namespace MlopsExam.Training;
 
-/// <summary>Pipelines compared on dev by the explore command; the winners became <see cref="Variants"/>.</summary>
+/// <summary>
+/// What the explore command compares on dev (never on test). Kept so the choice of
+/// <see cref="Variants"/> can be re-run and checked; results are in docs/model-card.md.
+/// </summary>
 internal static class Candidates
 {
-    private static ModelVariant Linear(string id, int words, int chars, bool tfIdf, string trainer, float? l2 = null) => new(
-        "x", id, id,
-        (ml, train) => Pipelines.Featurize(ml, words, chars, tfIdf)
-            .Append(trainer == "sdca" ? Pipelines.Sdca(ml, l2) : Pipelines.Lbfgs(ml, l2 ?? 1f))
-            .Fit(train));
+    private static ModelVariant Of(string id, params Member[] members) =>
+        new("x", id, id, (ml, train) => Ensemble.Fit(ml, train, members));
 
     public static IReadOnlyList<ModelVariant> All =>
     [
-        Linear("w2c4-tfidf-sdca-l2=1e-3", 2, 4, true, "sdca", 1e-3f),
-        Linear("w2c4-tfidf-sdca-l2=1e-4", 2, 4, true, "sdca", 1e-4f),
-        Linear("w2c4-tfidf-sdca-l2=1e-5", 2, 4, true, "sdca", 1e-5f),
-        Linear("w2c4-tfidf-lbfgs-l2=3", 2, 4, true, "lbfgs", 3f),
-        Linear("w2c3-tfidf-lbfgs-l2=1", 2, 3, true, "lbfgs", 1f),
-        Linear("w2c5-tfidf-lbfgs-l2=1", 2, 5, true, "lbfgs", 1f),
-        Linear("w3c4-tfidf-lbfgs-l2=1", 3, 4, true, "lbfgs", 1f),
+        Of("lr-w2c0", Members.NgramLr("a", 2, 0)),
+        Of("lr-w2c4", Members.NgramLr("a", 2, 4)),
+        Of("lr-w2c4-l2=0.1", Members.NgramLr("a", 2, 4, 0.1f)),
+        Of("lr-w2c4-l2=3", Members.NgramLr("a", 2, 4, 3f)),
+        Of("lr-w3c4", Members.NgramLr("a", 3, 4)),
+        Of("lr-w2c5", Members.NgramLr("a", 2, 5)),
+        Of("clause-w3c4cw2", Members.ClauseLr("b", 3, 4, 2)),
+        Of("nb-w2c5", Members.NbLr("c", 2, 5)),
+        Of("ffm-w2c4-k4-it5", Members.Ffm("d", 2, 4, 4, 5)),
+        Of("ens-lr+clause", Members.NgramLr("a", 3, 4), Members.ClauseLr("b", 3, 4, 2)),
+        Of("ens-lr+clause+nb", Members.NgramLr("a", 3, 4), Members.ClauseLr("b", 3, 4, 2), Members.NbLr("c", 2, 5)),
+        Of("ens-lr+clause+nb+ffm", Members.NgramLr("a", 3, 4), Members.ClauseLr("b", 3, 4, 2), Members.NbLr("c", 2, 5), Members.Ffm("d", 2, 4, 4, 5)),
     ];
 }

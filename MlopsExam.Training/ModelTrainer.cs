@@ -58,14 +58,19 @@ internal sealed class ModelTrainer(Sst2Dataset data, int seed)
         // A fresh context per model: the seed alone decides every random choice of the fit.
         var ml = new MLContext(seed);
         var stopwatch = Stopwatch.StartNew();
-        var trainView = Sst2Dataset.ToDataView(ml, data.Train, variant.Weight);
+        var trainView = Sst2Dataset.ToDataView(ml, data.Train);
         var transformer = variant.Fit(ml, trainView);
         stopwatch.Stop();
 
         // Written beside the target and moved in place, so a reader never sees half a file.
         var temporary = modelPath + ".tmp";
-        using (var stream = File.Create(temporary))
-            ml.Model.Save(transformer, Sst2Dataset.InputSchema(ml), stream);
+        using (var saved = new MemoryStream())
+        {
+            ml.Model.Save(transformer, Sst2Dataset.InputSchema(ml), saved);
+            saved.Position = 0;
+            using var stream = File.Create(temporary);
+            ReproducibleZip.Rewrite(saved, stream);
+        }
         File.Move(temporary, modelPath, overwrite: true);
         return (modelPath, stopwatch.Elapsed.TotalSeconds);
     }

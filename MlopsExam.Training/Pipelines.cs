@@ -34,23 +34,11 @@ internal static class Pipelines
         return ml.Transforms.Text.FeaturizeText(output, options, input);
     }
 
-    /// <summary>Logistic regression by SDCA, one thread so that a re-run gives the same weights.</summary>
-    public static IEstimator<ITransformer> Sdca(MLContext ml, float? l2 = null, int? iterations = null, string features = "Features") =>
-        ml.BinaryClassification.Trainers.SdcaLogisticRegression(new SdcaLogisticRegressionBinaryTrainer.Options
-        {
-            FeatureColumnName = features,
-            ExampleWeightColumnName = "Weight",
-            NumberOfThreads = 1,
-            L2Regularization = l2,
-            MaximumNumberOfIterations = iterations,
-        });
-
     /// <summary>Logistic regression by L-BFGS, one thread for reproducibility.</summary>
     public static IEstimator<ITransformer> Lbfgs(MLContext ml, float l2 = 1f, float l1 = 0f, string features = "Features") =>
         ml.BinaryClassification.Trainers.LbfgsLogisticRegression(new LbfgsLogisticRegressionBinaryTrainer.Options
         {
             FeatureColumnName = features,
-            ExampleWeightColumnName = "Weight",
             NumberOfThreads = 1,
             L2Regularization = l2,
             L1Regularization = l1,
@@ -59,6 +47,10 @@ internal static class Pipelines
     /// <summary>Adds the column NegationMarked: Sentence with the words under a negation prefixed "not_".</summary>
     public static IEstimator<ITransformer> MarkNegation(MLContext ml) =>
         ml.Transforms.CustomMapping(new NegationScopeMapping().GetMapping(), NegationScopeMapping.ContractName);
+
+    /// <summary>Adds the column Contrast: the clause after the last "but"/"yet"/"however", or empty.</summary>
+    public static IEstimator<ITransformer> ContrastClause(MLContext ml) =>
+        ml.Transforms.CustomMapping(new ContrastClauseMapping().GetMapping(), ContrastClauseMapping.ContractName);
 
     /// <summary>Word n-grams only (no char n-grams) of <paramref name="input"/>.</summary>
     public static IEstimator<ITransformer> WordGrams(MLContext ml, string output, string input, int wordNgrams) =>
@@ -77,4 +69,25 @@ internal static class Pipelines
             CharFeatureExtractor = new WordBagEstimator.Options { NgramLength = charNgrams, UseAllLengths = false, Weighting = NgramExtractingEstimator.WeightingCriteria.TfIdf },
             Norm = TextFeaturizingEstimator.NormFunction.L2,
         }, input);
+
+    /// <summary>
+    /// Keeps the score of the model just fitted under <paramref name="scoreColumn"/>, before the
+    /// next model of an ensemble overwrites Score, Probability and PredictedLabel.
+    /// </summary>
+    public static IEstimator<ITransformer> KeepScore(MLContext ml, string scoreColumn) =>
+        ml.Transforms.CopyColumns(scoreColumn, "Score");
+
+    /// <summary>
+    /// Ensemble of logistic models: averages their logits (the Score columns) and writes the
+    /// columns a binary classifier gives (Score, Probability = sigmoid(Score), PredictedLabel).
+    /// </summary>
+    public static IEstimator<ITransformer> AverageLogits(MLContext ml, params string[] scoreColumns)
+    {
+        var names = scoreColumns.Select((_, i) => $"s{i}").ToArray();
+        var mean = $"({string.Join(" + ", names)}) / {scoreColumns.Length}";
+        var lambda = $"({string.Join(", ", names)}) => {mean}";
+        return ml.Transforms.Expression("Score", lambda, scoreColumns)
+            .Append(ml.Transforms.Expression("Probability", "s => 1 / (1 + exp(-s))", "Score"))
+            .Append(ml.Transforms.Expression("PredictedLabel", "p => p >= 0.5", "Probability"));
+    }
 }

@@ -20,10 +20,11 @@ try
     {
         case "train":
         {
+            var variants = Variants.Select(options.GetValueOrDefault("variant") ?? "all");
             var data = Sst2Dataset.Load(dataDir);
             var trainer = new ModelTrainer(data, Seed);
             Console.WriteLine($"SST-2 from {dataDir}: {data.Train.Count} train, {data.Dev.Count} dev, {data.Test.Count} test; ML.NET {ModelTrainer.MlNetVersion}; seed {Seed}");
-            foreach (var variant in Variants.Select(options.GetValueOrDefault("variant") ?? "all"))
+            foreach (var variant in variants)
             {
                 Console.WriteLine($"[{variant.Name}] training {variant.ModelId}: {variant.Description}");
                 var m = trainer.Train(variant, modelsDir);

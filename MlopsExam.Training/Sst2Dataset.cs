@@ -1,4 +1,3 @@
-using System.Diagnostics;
 using System.Security.Cryptography;
 using MlopsExam.Model;
 using Microsoft.ML;
@@ -41,20 +40,9 @@ internal sealed class Sst2Dataset
     /// Rows as the pipeline sees them: normalised exactly as <see cref="SentimentModel"/> normalises
     /// a served sentence, so training and serving agree.
     /// </summary>
-    public static IDataView ToDataView(MLContext ml, IEnumerable<LabelledSentence> rows, Func<string, float>? weight = null) =>
-        ml.Data.LoadFromEnumerable(rows
-            .Select(r => TextNormalizer.Normalize(r.Sentence) is var sentence
-                ? new TrainingRow { Sentence = sentence, Label = r.Label, Weight = weight?.Invoke(sentence) ?? 1f }
-                : throw new UnreachableException())
-            .ToList());
+    public static IDataView ToDataView(MLContext ml, IEnumerable<LabelledSentence> rows) =>
+        ml.Data.LoadFromEnumerable(rows.Select(r => new SentimentInput { Sentence = TextNormalizer.Normalize(r.Sentence), Label = r.Label }).ToList());
 
-    /// <summary>The schema a saved model declares as its input: what a caller gives, no weight.</summary>
+    /// <summary>The schema a saved model declares as its input.</summary>
     public static DataViewSchema InputSchema(MLContext ml) => ml.Data.LoadFromEnumerable(new List<SentimentInput>()).Schema;
-
-    private sealed class TrainingRow
-    {
-        public string Sentence { get; set; } = string.Empty;
-        public bool Label { get; set; }
-        public float Weight { get; set; }
-    }
 }
