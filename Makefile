@@ -119,6 +119,7 @@ test: ## Run the tests (TEST_FILTER=... for a subset) and print the counts
 	./scripts/test-summary.sh $(RESULTS_DIR)/results.trx; exit $$status
 
 .PHONY: clean
-clean: down ## Remove build output and test results (keeps certs, .env and Docker images)
+clean: ## Stop the compose stack if any, remove build output and test results (keeps certs, .env, images)
+	@if docker info >/dev/null 2>&1; then docker compose down --remove-orphans; fi
 	dotnet clean MlopsExam.sln -v q >/dev/null
 	rm -rf .artifacts */bin */obj

@@ -1,4 +1,5 @@
 using System.Diagnostics;
+using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using MlopsExam.Model;
 
@@ -17,13 +18,13 @@ public static partial class PredictEndpoints
             .WithName("Predict")
             // No .Accepts<T>(): routing would then answer other content types with a bare 415
             // before the handler, whose 415 says what to send instead.
-            .Produces<PredictResponse>()
             .ProducesValidationProblem()
+            .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
         return app;
     }
 
-    internal static async Task<IResult> PredictAsync(
+    internal static async Task<Results<Ok<PredictResponse>, ProblemHttpResult>> PredictAsync(
         HttpContext http,
         SentimentModel model,
         IOptions<ServingOptions> options,

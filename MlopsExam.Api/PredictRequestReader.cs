@@ -12,7 +12,7 @@ public static class PredictRequestReader
 {
     public const string SentenceField = "sentence";
 
-    public readonly record struct Outcome(PredictRequest? Request, IResult? Problem, string? Reason);
+    public readonly record struct Outcome(PredictRequest? Request, ProblemHttpResult? Problem, string? Reason);
 
     public static async Task<Outcome> ReadAsync(HttpRequest request, int maxSentenceLength, CancellationToken ct)
     {
@@ -67,12 +67,16 @@ public static class PredictRequestReader
     }
 
     private static Outcome Invalid(string reason, string message) =>
-        Fail(reason, TypedResults.ValidationProblem(
-            new Dictionary<string, string[]> { [SentenceField] = [message] },
-            detail: message,
-            title: "Invalid request"));
+        // A validation problem (RFC 9457 with an "errors" member naming the field), status 400.
+        Fail(reason, TypedResults.Problem(new HttpValidationProblemDetails(
+            new Dictionary<string, string[]> { [SentenceField] = [message] })
+        {
+            Status = StatusCodes.Status400BadRequest,
+            Title = "Invalid request",
+            Detail = message,
+        }));
 
-    private static Outcome Fail(string reason, IResult problem) => new(null, problem, reason);
+    private static Outcome Fail(string reason, ProblemHttpResult problem) => new(null, problem, reason);
 
     private static string Describe(JsonValueKind kind) => kind switch
     {
