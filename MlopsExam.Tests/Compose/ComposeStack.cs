@@ -67,7 +67,7 @@ public sealed class ComposeStack : GatewayStack
 
     /// <summary>Under compose an instance id is the replica's hostname, which Docker sets to the
     /// first 12 characters of the container id; inspect says it rather than assuming it.</summary>
-    private async Task<string> ContainerOfInstanceAsync(string instanceId, CancellationToken ct)
+    public async Task<string> ContainerOfInstanceAsync(string instanceId, CancellationToken ct)
     {
         if (_containerOfInstance.TryGetValue(instanceId, out var known)) return known;
 
@@ -85,6 +85,13 @@ public sealed class ComposeStack : GatewayStack
             : throw new InvalidOperationException(
                 $"No api container has hostname '{instanceId}'; the replicas are {string.Join(", ", _containerOfInstance.Keys)}.");
     }
+
+    /// <summary>Stops one replica's container (SIGTERM, as an orchestrator would) or starts it again.</summary>
+    public async Task StopReplicaAsync(string instanceId, CancellationToken ct) =>
+        await DockerCli.RunCheckedAsync(["stop", await ContainerOfInstanceAsync(instanceId, ct)], CommandTimeout, ct);
+
+    public async Task StartReplicaAsync(string instanceId, CancellationToken ct) =>
+        await DockerCli.RunCheckedAsync(["start", await ContainerOfInstanceAsync(instanceId, ct)], CommandTimeout, ct);
 
     /// <summary>Prometheus publishes no port under compose: ask it from inside its container.</summary>
     public override async Task<string> QueryPrometheusAsync(string pathAndQuery, CancellationToken ct)
