@@ -29,12 +29,11 @@ public static partial class PredictEndpoints
         SentimentModel model,
         IOptions<ServingOptions> options,
         PredictionMetrics metrics,
-        ILoggerFactory loggerFactory,
+        ILogger<PredictRequest> logger,
         CancellationToken ct)
     {
         var serving = options.Value;
-        var logger = loggerFactory.CreateLogger("MlopsExam.Api.Predict");
-        var requestId = http.Request.Headers[RequestIdHeader].FirstOrDefault() is { Length: > 0 } id ? id : http.TraceIdentifier;
+        var requestId = RequestId(http);
         http.Response.Headers[InstanceHeader] = serving.InstanceId;
 
         var outcome = await PredictRequestReader.ReadAsync(http.Request, serving.MaxSentenceLength, ct);
@@ -69,6 +68,10 @@ public static partial class PredictEndpoints
                 : null,
         });
     }
+
+    /// <summary>The gateway's <c>$request_id</c> when there is one, else ASP.NET's own trace id.</summary>
+    public static string RequestId(HttpContext http) =>
+        http.Request.Headers[RequestIdHeader].FirstOrDefault() is { Length: > 0 } id ? id : http.TraceIdentifier;
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "predict label={Label} confidence={Confidence:F3} variant={Variant} instance={InstanceId} request_id={RequestId} inference_ms={InferenceMs:F3}")]

@@ -21,7 +21,13 @@ public sealed class PredictionMetrics
         var meter = meterFactory.Create(MeterName);
         _predictions = meter.CreateCounter<long>("sentiment.predictions", "{prediction}", "Predictions served, by variant, model and label.");
         _rejected = meter.CreateCounter<long>("sentiment.requests.rejected", "{request}", "Requests refused before inference, by reason.");
-        _inference = meter.CreateHistogram<double>("sentiment.inference.duration", "s", "Time spent in the model for one sentence.");
+        // Inference takes tens of microseconds: OpenTelemetry's default buckets (0, 5, 10, ... 10000)
+        // would put every sample in the first one, so the buckets are set for this range.
+        _inference = meter.CreateHistogram("sentiment.inference.duration", "s", "Time spent in the model for one sentence.",
+            tags: null, advice: new InstrumentAdvice<double>
+            {
+                HistogramBucketBoundaries = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+            });
         _common =
         [
             new("variant", options.Value.Variant),

@@ -21,9 +21,9 @@ public static class ServingExtensions
         builder.Services.AddProblemDetails(problem => problem.CustomizeProblemDetails = context =>
         {
             var http = context.HttpContext;
-            context.ProblemDetails.Extensions["requestId"] =
-                http.Request.Headers[PredictEndpoints.RequestIdHeader].FirstOrDefault() ?? http.TraceIdentifier;
-            context.ProblemDetails.Extensions["instance"] =
+            context.ProblemDetails.Extensions["requestId"] = PredictEndpoints.RequestId(http);
+            // Not "instance": that member of RFC 9457 is a URI for the occurrence.
+            context.ProblemDetails.Extensions["replica"] =
                 http.RequestServices.GetRequiredService<IOptions<ServingOptions>>().Value.InstanceId;
         });
 
@@ -47,16 +47,8 @@ public static class ServingExtensions
     {
         public Task StartAsync(CancellationToken cancellationToken)
         {
-            SentimentModel model;
-            try
-            {
-                model = services.GetRequiredService<SentimentModel>();
-            }
-            catch (ModelIntegrityException ex)
-            {
-                logger.LogCritical("Refusing to start: {Reason}", ex.Message);
-                throw;
-            }
+            // Throws ModelIntegrityException (missing or altered model): Program.cs reports it and exits 1.
+            var model = services.GetRequiredService<SentimentModel>();
             // Warm-up: the first prediction pays for JIT and pipeline set-up, not a user.
             model.Predict("warm up");
             logger.LogInformation(
@@ -68,14 +60,21 @@ public static class ServingExtensions
         public Task StopAsync(CancellationToken cancellationToken) => Task.CompletedTask;
     }
 
+    /// <summary>Ready when the model answers: one canary prediction per probe (tens of microseconds).</summary>
     private sealed class ModelHealthCheck(SentimentModel model, IOptions<ServingOptions> options) : IHealthCheck
     {
-        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default) =>
-            Task.FromResult(HealthCheckResult.Healthy("model loaded", new Dictionary<string, object>
+        public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
+        {
+            var data = new Dictionary<string, object>
             {
                 ["variant"] = options.Value.Variant,
                 ["modelId"] = model.ModelId,
                 ["sha256"] = model.Sha256,
-            }));
+            };
+            var canary = model.Predict("health check");
+            return Task.FromResult(float.IsFinite(canary.PositiveProbability)
+                ? HealthCheckResult.Healthy("model answers", data)
+                : HealthCheckResult.Unhealthy("model returned no probability", data: data));
+        }
     }
 }

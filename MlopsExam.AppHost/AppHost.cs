@@ -25,6 +25,7 @@ var gateway = builder.AddGateway("gateway", apiV1, apiV2, basicAuthUser, basicAu
 // nginx's stub_status in Prometheus format.
 var gatewayExporter = builder.AddDockerfile("gateway-exporter", builder.Deployments("nginx"), stage: "exporter")
     .WithHttpEndpoint(targetPort: GatewayPorts.Exporter, name: "metrics")
+    .WithHttpHealthCheck("/", endpointName: "metrics")
     .WithEnvironment("NGINX_STATUS_URI", ReferenceExpression.Create($"{gateway.GetEndpoint("status")}/stub_status"))
     .WaitFor(gateway);
 

@@ -8,7 +8,8 @@ public static class GatewayPorts
 {
     public const int Http = 80;
     public const int Https = 443;
-    /// <summary>stub_status and /healthz; never published.</summary>
+    /// <summary>stub_status and /healthz, for the exporter and health checks. Compose publishes it
+    /// nowhere; under Aspire it is a localhost-only, non-external endpoint.</summary>
     public const int Status = 8081;
     public const int Exporter = 9113;
 }
@@ -84,8 +85,8 @@ public static class AppModelExtensions
             .WithEnvironment("BASIC_AUTH_USER", basicAuthUser)
             .WithEnvironment("BASIC_AUTH_PASSWORD", basicAuthPassword)
             .WithEnvironment("PUBLIC_HTTPS_PORT", httpsPort.ToString(System.Globalization.CultureInfo.InvariantCulture))
-            // Not proxied: Docker publishes the ports itself, so nginx sees the client's connection
-            // (not a proxy's), and the redirect target port is the one clients use.
+            // Not proxied: Docker publishes the ports itself (no Aspire proxy in between), so the
+            // redirect target port is the one clients use.
             .WithEndpoint("http", e => { e.Port = httpPort; e.TargetPort = GatewayPorts.Http; e.UriScheme = "http"; e.IsProxied = false; e.IsExternal = true; }, createIfNotExists: true)
             .WithEndpoint("https", e => { e.Port = httpsPort; e.TargetPort = GatewayPorts.Https; e.UriScheme = "https"; e.IsProxied = false; e.IsExternal = true; }, createIfNotExists: true)
             .WithHttpEndpoint(targetPort: GatewayPorts.Status, name: "status")

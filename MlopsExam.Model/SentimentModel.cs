@@ -20,8 +20,9 @@ public sealed class SentimentModel
         Path = path;
         Sha256 = sha256;
         Metrics = metrics;
-        _engines = new DefaultObjectPool<Microsoft.ML.PredictionEngine<SentimentInput, SentimentOutput>>(
-            new EnginePolicy(ml, transformer), Environment.ProcessorCount * 2);
+        // The provider makes a pool that disposes engines it does not keep (PredictionEngine is IDisposable).
+        _engines = new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount * 2 }
+            .Create(new EnginePolicy(ml, transformer));
     }
 
     public string Path { get; }
@@ -44,14 +45,26 @@ public sealed class SentimentModel
         ModelMetrics? metrics = null;
         var metricsPath = ModelMetrics.PathFor(full);
         if (File.Exists(metricsPath))
-            metrics = ModelMetrics.Read(metricsPath);
+        {
+            try
+            {
+                metrics = ModelMetrics.Read(metricsPath);
+            }
+            catch (Exception ex) when (ex is System.Text.Json.JsonException or InvalidDataException)
+            {
+                throw new ModelIntegrityException($"The metrics file '{metricsPath}' is not valid: {ex.Message}");
+            }
+        }
 
         var expected = expectedSha256 ?? metrics?.ModelSha256;
         if (string.IsNullOrWhiteSpace(expected))
             throw new ModelIntegrityException(
                 $"No sha256 is recorded for '{full}': expected one in configuration or in '{metricsPath}'. Refusing to load an unverified model.");
 
-        var actual = ComputeSha256(full);
+        // One read: the bytes that are hashed are the bytes that are loaded, so the file cannot be
+        // swapped between the check and the load.
+        var bytes = File.ReadAllBytes(full);
+        var actual = Convert.ToHexStringLower(SHA256.HashData(bytes));
         if (!string.Equals(actual, expected.Trim(), StringComparison.OrdinalIgnoreCase))
             throw new ModelIntegrityException(
                 $"Model file '{full}' has sha256 {actual}, but {expected.Trim()} was expected. The file was changed or replaced; refusing to load it.");
@@ -60,7 +73,7 @@ public sealed class SentimentModel
         // Pipelines may contain this library's custom mappings (e.g. NegationScopeMapping), found by contract name.
         ml.ComponentCatalog.RegisterAssembly(typeof(SentimentModel).Assembly);
         ITransformer transformer;
-        using (var stream = File.OpenRead(full))
+        using (var stream = new MemoryStream(bytes, writable: false))
             transformer = ml.Model.Load(stream, out _);
         return new SentimentModel(ml, transformer, full, actual, metrics);
     }

@@ -14,8 +14,8 @@ namespace Microsoft.Extensions.Hosting;
 //  - a Prometheus scraping endpoint (/metrics) next to the OTLP exporter, because Prometheus
 //    scrapes every replica directly (the dashboard still gets OTLP);
 //  - extra meters registered by the service (ServiceDefaultsOptions.Meters);
-//  - health endpoints mapped in every environment: nginx, compose and Aspire probe them on the
-//    internal network, and nginx never routes them to the outside.
+//  - health endpoints mapped in every environment: compose and Aspire probe them on the internal
+//    network, and the gateway never routes them to the outside.
 public static class Extensions
 {
     public const string HealthEndpointPath = "/health";

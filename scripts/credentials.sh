@@ -14,7 +14,9 @@ case "$stack" in
     password=$(sed -n 's/^Parameters:basic-auth-password = //p' <<<"$secrets")
     if [ -z "$password" ] && [ "$ensure" = "--ensure" ]; then
       password=$(openssl rand -base64 48 | tr -dc 'A-Za-z0-9' | head -c 24)
-      dotnet user-secrets set Parameters:basic-auth-password "$password" --project MlopsExam.AppHost >/dev/null
+      # Through stdin (JSON), so the password never shows on a command line.
+      printf '{"Parameters:basic-auth-password": "%s"}' "$password" \
+        | dotnet user-secrets set --project MlopsExam.AppHost >/dev/null
     fi
     if [ -z "$password" ]; then
       echo "No AppHost password yet: it is generated on the first 'make run'." >&2; exit 1

@@ -80,6 +80,18 @@ install_file "$GEN_DIR/https-port.conf.tmp" "$GEN_DIR/https-port.conf"
 
 # --- TLS certificate ------------------------------------------------------------
 mkdir -p "$CERT_DIR"
+# A self-signed certificate (ours) that expires within a day is set aside and
+# generated again; one issued by a CA and mounted here is left to its owner.
+if [ -e "$CERT_DIR/tls.crt" ] && [ -e "$CERT_DIR/tls.key" ] \
+    && ! openssl x509 -checkend 86400 -noout -in "$CERT_DIR/tls.crt" >/dev/null 2>&1; then
+    subject=$(openssl x509 -noout -subject -in "$CERT_DIR/tls.crt")
+    issuer=$(openssl x509 -noout -issuer -in "$CERT_DIR/tls.crt")
+    if [ "${subject#subject=}" = "${issuer#issuer=}" ]; then
+        mv "$CERT_DIR/tls.crt" "$CERT_DIR/tls.crt.expired"
+        mv "$CERT_DIR/tls.key" "$CERT_DIR/tls.key.expired"
+        echo "gateway-entrypoint: self-signed $CERT_DIR/tls.crt expires within a day; generating a new one" >&2
+    fi
+fi
 if [ -e "$CERT_DIR/tls.crt" ] && [ -e "$CERT_DIR/tls.key" ]; then
     tls_note="existing $CERT_DIR/tls.crt"
 elif [ -e "$CERT_DIR/tls.crt" ] || [ -e "$CERT_DIR/tls.key" ]; then
