@@ -35,6 +35,14 @@ public static class PredictRequestReader
         {
             document = await JsonDocument.ParseAsync(request.Body, default, ct);
         }
+        catch (BadHttpRequestException ex) when (ex.StatusCode == StatusCodes.Status413PayloadTooLarge)
+        {
+            // A body of undeclared length (chunked) that outgrew Kestrel's limit while being read.
+            return Fail("body_too_large", TypedResults.Problem(
+                statusCode: StatusCodes.Status413PayloadTooLarge,
+                title: "Payload too large",
+                detail: $"The body exceeds the maximum of {ServingExtensions.MaxRequestBodyBytes} bytes."));
+        }
         catch (JsonException ex)
         {
             return Fail("malformed_json", TypedResults.Problem(
