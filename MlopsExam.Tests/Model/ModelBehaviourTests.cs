@@ -7,44 +7,35 @@ public class ModelBehaviourTests
 {
     [Theory]
     [MemberData(nameof(CommittedModels.Variants), MemberType = typeof(CommittedModels))]
-    public void ClearPositivesArePositive(string variant)
-    {
-        var model = CommittedModels.Get(variant);
-        string[] positives =
-        [
-            "This movie was wonderful, I loved it.",
-            "A beautiful, moving and funny film.",
-            "One of the best films of the year, with superb acting.",
-            "A delightful and charming comedy.",
-            "It's a masterpiece.",
-        ];
-        foreach (var sentence in positives)
-        {
-            var prediction = model.Predict(sentence);
-            Assert.True(prediction.IsPositive, $"{variant}: '{sentence}' scored {prediction.PositiveProbability:F3}, expected positive.");
-            Assert.Equal("positive", prediction.Label);
-            Assert.True(prediction.Confidence >= 0.5f);
-        }
-    }
+    public void ClearPositivesArePositive(string variant) => AssertAll(variant, positive: true,
+    [
+        "This movie was wonderful, I loved it.",
+        "A beautiful, moving and funny film.",
+        "One of the best films of the year, with superb acting.",
+        "A delightful and charming comedy.",
+        "It's a masterpiece.",
+    ]);
 
     [Theory]
     [MemberData(nameof(CommittedModels.Variants), MemberType = typeof(CommittedModels))]
-    public void ClearNegativesAreNegative(string variant)
+    public void ClearNegativesAreNegative(string variant) => AssertAll(variant, positive: false,
+    [
+        "A dull, boring and painfully bad film.",
+        "The worst movie I have ever seen.",
+        "The plot is stupid and the acting is terrible.",
+        "A tedious, lifeless mess.",
+        "I hated every minute of it.",
+    ]);
+
+    private static void AssertAll(string variant, bool positive, string[] sentences)
     {
         var model = CommittedModels.Get(variant);
-        string[] negatives =
-        [
-            "A dull, boring and painfully bad film.",
-            "The worst movie I have ever seen.",
-            "The plot is stupid and the acting is terrible.",
-            "A tedious, lifeless mess.",
-            "I hated every minute of it.",
-        ];
-        foreach (var sentence in negatives)
+        var expected = positive ? "positive" : "negative";
+        foreach (var sentence in sentences)
         {
             var prediction = model.Predict(sentence);
-            Assert.False(prediction.IsPositive, $"{variant}: '{sentence}' scored {prediction.PositiveProbability:F3}, expected negative.");
-            Assert.Equal("negative", prediction.Label);
+            Assert.True(prediction.IsPositive == positive, $"{variant}: '{sentence}' scored {prediction.PositiveProbability:F3}, expected {expected}.");
+            Assert.Equal(expected, prediction.Label);
             Assert.True(prediction.Confidence >= 0.5f);
         }
     }
