@@ -15,6 +15,8 @@ STACK ?= $(shell if [ -n "$$(docker compose ps -q gateway 2>/dev/null)" ]; then 
 GATEWAY ?= https://localhost
 SENTENCE ?= A gripping, beautifully acted film.
 TEST_FILTER ?=
+# Extra arguments of `make loadtest`, e.g. LOADTEST_ARGS="--duration 20 --clients 32".
+LOADTEST_ARGS ?=
 RESULTS_DIR ?= .artifacts/test-results
 
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
@@ -42,7 +44,7 @@ build: ## Build the solution
 .PHONY: run
 run: docker ## Start the AppHost: dashboard, gateway, 3 x api-v1, api-v2, Prometheus (Ctrl+C stops all)
 	@read -r user password < <(./scripts/credentials.sh aspire --ensure); \
-	echo "Gateway:  https://localhost/predict  (certificate: deployments/nginx/certs/tls.crt)"; \
+	echo "Gateway:  https://localhost/predict  (certificate: deployments/nginx/certs/nginx.crt)"; \
 	echo "Basic auth: $$user / $$password   (make credentials)"; \
 	echo "Dashboard: the login URL is printed below once the AppHost is up."
 	dotnet run --project MlopsExam.AppHost -c $(CONFIGURATION) --launch-profile $(LAUNCH_PROFILE)
@@ -54,20 +56,20 @@ credentials: ## Print the gateway's basic-auth user and password (STACK=aspire|c
 .PHONY: predict
 predict: ## One authenticated request to /predict (v1); SENTENCE="..." to change it
 	@read -r user password < <(./scripts/credentials.sh $(STACK)); \
-	curl -sS --cacert deployments/nginx/certs/tls.crt -u "$$user:$$password" -H 'Content-Type: application/json' \
+	curl -sS --cacert deployments/nginx/certs/nginx.crt -u "$$user:$$password" -H 'Content-Type: application/json' \
 	  -D - -d "$$(jq -cn --arg s "$$SENTENCE" '{sentence: $$s}')" $(GATEWAY)/predict; echo
 
 .PHONY: predict-v2
 predict-v2: ## The same request with X-Experiment-Group: debug (the v2 challenger)
 	@read -r user password < <(./scripts/credentials.sh $(STACK)); \
-	curl -sS --cacert deployments/nginx/certs/tls.crt -u "$$user:$$password" -H 'Content-Type: application/json' \
+	curl -sS --cacert deployments/nginx/certs/nginx.crt -u "$$user:$$password" -H 'Content-Type: application/json' \
 	  -H 'X-Experiment-Group: debug' -D - -d "$$(jq -cn --arg s "$$SENTENCE" '{sentence: $$s}')" $(GATEWAY)/predict; echo
 
 .PHONY: burst
 burst: ## 20 simultaneous requests on one HTTP/2 connection: the rate limit lets 6 through, answers 14 with 429
 	@read -r user password < <(./scripts/credentials.sh $(STACK)); \
 	args=(); for i in $$(seq 20); do args+=(-o /dev/null "$(GATEWAY)/predict"); done; \
-	curl -sS --no-progress-meter --http2 --parallel --parallel-max 20 --cacert deployments/nginx/certs/tls.crt -u "$$user:$$password" \
+	curl -sS --no-progress-meter --http2 --parallel --parallel-max 20 --cacert deployments/nginx/certs/nginx.crt -u "$$user:$$password" \
 	  -H 'Content-Type: application/json' -d '{"sentence":"burst"}' -w '%{http_code}\n' "$${args[@]}" | sort | uniq -c
 
 ##@ Deploy with Docker Compose
@@ -98,6 +100,14 @@ train: ## Retrain v1 and v2 from SST-2 (SST2_DIR) into models/, with their metri
 .PHONY: bench
 bench: ## Benchmark v1 vs v2: accuracy and predict latency (p50/p99, single and batched)
 	dotnet run --project MlopsExam.Training -c Release -- bench --data "$(SST2_DIR)"
+
+##@ Performance
+
+.PHONY: loadtest
+loadtest: ## Load benchmark of the compose stack (make up first): direct vs gateway, table + JSON + PNG in .artifacts/loadtest
+	@command -v h2load >/dev/null || { echo "installing h2load (Debian nghttp2-client)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null; }
+	@[ -n "$$(docker compose ps -q gateway 2>/dev/null)" ] || { echo "The compose stack is not running: make up"; exit 1; }
+	dotnet run --project MlopsExam.LoadTest -c Release -- $(LOADTEST_ARGS)
 
 ##@ Test
 

@@ -17,6 +17,13 @@ public sealed record PredictResponse(
     /// <summary>Only the debug variant (<c>Serving:IncludeDebugFields</c>) fills this.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public PredictDebug? Debug { get; init; }
+
+    /// <summary>Both class probabilities, under the name the exercise's sample v2 uses (its official
+    /// test script looks for it): <c>{"negative": p, "positive": q}</c>, equal to
+    /// <c>debug.probabilities</c>. Debug variant only.</summary>
+    [JsonPropertyName("prediction_proba_dict")]
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public ClassProbabilities? PredictionProbaDict { get; init; }
 }
 
 public sealed record PredictDebug(

@@ -50,6 +50,9 @@ public static partial class PredictEndpoints
         metrics.Predicted(prediction.Label, elapsed);
         LogPredicted(logger, prediction.Label, prediction.Confidence, serving.Variant, serving.InstanceId, requestId, elapsed.TotalMilliseconds);
 
+        var probabilities = serving.IncludeDebugFields
+            ? new ClassProbabilities(1f - prediction.PositiveProbability, prediction.PositiveProbability)
+            : null;
         return TypedResults.Ok(new PredictResponse(
             prediction.Label,
             prediction.Confidence,
@@ -58,9 +61,10 @@ public static partial class PredictEndpoints
             model.ModelId,
             requestId)
         {
-            Debug = serving.IncludeDebugFields
+            PredictionProbaDict = probabilities,
+            Debug = probabilities is not null
                 ? new PredictDebug(
-                    new ClassProbabilities(1f - prediction.PositiveProbability, prediction.PositiveProbability),
+                    probabilities,
                     model.ModelId,
                     model.Sha256,
                     TextNormalizer.Normalize(outcome.Request.Sentence),

@@ -46,13 +46,21 @@ public static class Extensions
     public static TBuilder ConfigureOpenTelemetry<TBuilder>(this TBuilder builder, params string[] meters)
         where TBuilder : IHostApplicationBuilder
     {
-        builder.Logging.AddOpenTelemetry(logging =>
+        // Traces and OpenTelemetry log records are only worth making when something receives them:
+        // the AppHost's dashboard (OTLP). Under compose nothing does, and an Activity and a log record
+        // per request cost allocations and CPU at thousands of requests per second (make loadtest).
+        // Metrics stay on everywhere: Prometheus scrapes them.
+        var exportOtlp = UseOtlpExporter(builder);
+        if (exportOtlp)
         {
-            logging.IncludeFormattedMessage = true;
-            logging.IncludeScopes = true;
-        });
+            builder.Logging.AddOpenTelemetry(logging =>
+            {
+                logging.IncludeFormattedMessage = true;
+                logging.IncludeScopes = true;
+            });
+        }
 
-        builder.Services.AddOpenTelemetry()
+        var telemetry = builder.Services.AddOpenTelemetry()
             .WithMetrics(metrics =>
             {
                 metrics.AddAspNetCoreInstrumentation()
@@ -61,8 +69,10 @@ public static class Extensions
                     .AddMeter(meters)
                     // Pull model for Prometheus; see MapDefaultEndpoints.
                     .AddPrometheusExporter();
-            })
-            .WithTracing(tracing =>
+            });
+        if (exportOtlp)
+        {
+            telemetry.WithTracing(tracing =>
             {
                 tracing.AddSource(builder.Environment.ApplicationName)
                     .AddAspNetCoreInstrumentation(tracing =>
@@ -74,6 +84,7 @@ public static class Extensions
                     )
                     .AddHttpClientInstrumentation();
             });
+        }
 
         builder.AddOpenTelemetryExporters();
 
@@ -82,15 +93,16 @@ public static class Extensions
 
     private static TBuilder AddOpenTelemetryExporters<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {
-        var useOtlpExporter = !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
-
-        if (useOtlpExporter)
+        if (UseOtlpExporter(builder))
         {
             builder.Services.AddOpenTelemetry().UseOtlpExporter();
         }
 
         return builder;
     }
+
+    private static bool UseOtlpExporter(IHostApplicationBuilder builder) =>
+        !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);
 
     public static TBuilder AddDefaultHealthChecks<TBuilder>(this TBuilder builder) where TBuilder : IHostApplicationBuilder
     {

@@ -8,6 +8,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 stack=${1:-aspire}
 ensure=${2:-}
+# BASIC_AUTH_USER / BASIC_AUTH_PASSWORD in the environment win, for both stacks (compose and the
+# AppHost read them first too).
+env_user=${BASIC_AUTH_USER:-}
+env_password=${BASIC_AUTH_PASSWORD:-}
+if [ -n "$env_password" ]; then echo "${env_user:-mlops} $env_password"; exit 0; fi
 case "$stack" in
   aspire)
     secrets=$(dotnet user-secrets list --project MlopsExam.AppHost 2>/dev/null || true)
@@ -22,11 +27,11 @@ case "$stack" in
       echo "No AppHost password yet: it is generated on the first 'make run'." >&2; exit 1
     fi
     user=$(sed -n 's/^Parameters:basic-auth-user = //p' <<<"$secrets")
-    echo "${user:-mlops} $password" ;;
+    echo "${env_user:-${user:-mlops}} $password" ;;
   compose)
     [ -f .env ] || { echo "No .env yet: 'make up' generates it." >&2; exit 1; }
     # shellcheck disable=SC1091
     set -a; . ./.env; set +a
-    echo "${BASIC_AUTH_USER:-mlops} ${BASIC_AUTH_PASSWORD:?BASIC_AUTH_PASSWORD missing in .env}" ;;
+    echo "${env_user:-${BASIC_AUTH_USER:-mlops}} ${BASIC_AUTH_PASSWORD:?BASIC_AUTH_PASSWORD missing in .env}" ;;
   *) echo "usage: $0 aspire|compose [--ensure]" >&2; exit 2 ;;
 esac

@@ -141,6 +141,21 @@ public sealed class DebugVariantTests
         Assert.Equal(1f, p.GetProperty("negative").GetSingle() + p.GetProperty("positive").GetSingle(), 3);
         Assert.Equal(SentimentModel.ComputeSha256(RepoLayout.Path("models", "sentiment-v2.zip")), debug.GetProperty("modelSha256").GetString());
         Assert.Equal("it 's not good .", debug.GetProperty("normalizedSentence").GetString());
+        // The exercise's name for the same two probabilities.
+        var dict = body.GetProperty("prediction_proba_dict");
+        Assert.Equal(p.GetProperty("negative").GetSingle(), dict.GetProperty("negative").GetSingle());
+        Assert.Equal(p.GetProperty("positive").GetSingle(), dict.GetProperty("positive").GetSingle());
+    }
+
+    [Fact]
+    public async Task The_champion_carries_neither_debug_fields_nor_the_probability_dict()
+    {
+        using var factory = new ApiFactory("v1");
+        using var response = await factory.CreateClient().PostAsJsonAsync("/predict", new { sentence = "fine" });
+
+        var body = JsonDocument.Parse(await response.Content.ReadAsStringAsync()).RootElement;
+        Assert.False(body.TryGetProperty("debug", out _));
+        Assert.False(body.TryGetProperty("prediction_proba_dict", out _));
     }
 }
 

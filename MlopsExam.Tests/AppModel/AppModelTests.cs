@@ -81,6 +81,23 @@ public sealed class AppModelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task The_gateway_rate_limit_is_a_parameter_defaulting_to_10_per_second_burst_5()
+    {
+        var env = await PlainEnvironmentAsync(Resource("gateway"));
+        var values = new Dictionary<string, string>();
+        foreach (var (variable, parameter) in new[] { ("RATE_LIMIT_RPS", "rate-limit-rps"), ("RATE_LIMIT_BURST", "rate-limit-burst") })
+        {
+            // The gateway's variable comes from the AppHost parameter of the same meaning.
+            var resource = Assert.IsType<ParameterResource>(Resource(parameter));
+            Assert.False(resource.Secret);
+            values[variable] = await resource.GetValueAsync(CancellationToken.None) ?? "";
+            Assert.False(env.ContainsKey(variable), $"{variable} should reference the parameter, not be a literal");
+        }
+        Assert.Equal("10", values["RATE_LIMIT_RPS"]);
+        Assert.Equal("5", values["RATE_LIMIT_BURST"]);
+    }
+
+    [Fact]
     public async Task The_basic_auth_password_is_a_generated_secret_never_a_literal()
     {
         var password = Assert.IsType<ParameterResource>(Resource("basic-auth-password"));

@@ -77,7 +77,7 @@ public sealed partial class ComposeFile
             return new ComposePort(Int(Scalar(Child<YamlNode>(map, "target"))!), published is null ? null : Int(WithDefaults(published)));
         }
         var parts = WithDefaults(Scalar(node)!).Split('/')[0].Split(':');
-        return new ComposePort(Int(parts[^1]), parts.Length >= 2 ? Int(parts[^2]) : null);
+        return new ComposePort(Int(parts[^1]), parts.Length >= 2 ? Int(parts[^2]) : null, parts.Length >= 3 ? parts[^3] : null);
     }
 
     /// <summary>Bind mounts; a named volume comes back with a null source path.</summary>
@@ -145,7 +145,8 @@ public sealed record ComposeService(
 /// <summary>Absolute context and Dockerfile paths, and the stage built (null: the last one).</summary>
 public sealed record ComposeBuild(string Context, string Dockerfile, string? Target);
 
-public sealed record ComposePort(int Container, int? Host);
+/// <summary>A published port; <paramref name="HostIp"/> null means every address of the host.</summary>
+public sealed record ComposePort(int Container, int? Host, string? HostIp = null);
 
 /// <summary><paramref name="Source"/> is an absolute host path, or null for a named volume.</summary>
 public sealed record ComposeMount(string? Source, string Target, bool ReadOnly);

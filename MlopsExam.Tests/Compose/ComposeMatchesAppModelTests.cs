@@ -95,14 +95,25 @@ public sealed partial class ComposeMatchesAppModelTests : IAsyncLifetime
     }
 
     [Fact]
-    public void Only_the_gateway_publishes_ports_80_and_443()
+    public void Only_the_gateway_publishes_ports_80_and_443_to_other_machines()
     {
         var app = _app.SelectMany(s => s.Value.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>())
                 .Where(e => e.IsExternal).Select(e => $"{s.Key} {e.Port}:{e.TargetPort}"));
-        var compose = _compose.Services.Values.SelectMany(s => s.Ports.Select(p => $"{s.Name} {p.Host}:{p.Container}"));
+        var compose = _compose.Services.Values.SelectMany(s => s.Ports.Where(p => p.HostIp is null).Select(p => $"{s.Name} {p.Host}:{p.Container}"));
 
         Assert.Equal(app.Order(), compose.Order());
         Assert.Equal(["gateway 443:443", "gateway 80:80"], compose.Order());
+    }
+
+    [Fact]
+    public void Prometheus_alone_publishes_on_loopback_9090_as_the_exercise_template_does()
+    {
+        var app = _app.SelectMany(s => s.Value.SelectMany(r => r.Annotations.OfType<EndpointAnnotation>())
+                .Where(e => !e.IsExternal && e.Port is not null && e.IsProxied).Select(e => $"{s.Key} {e.Port}:{e.TargetPort}"));
+        var compose = _compose.Services.Values.SelectMany(s => s.Ports.Where(p => p.HostIp is not null).Select(p => $"{s.Name} {p.HostIp}:{p.Host}:{p.Container}"));
+
+        Assert.Equal(["prometheus 127.0.0.1:9090:9090"], compose);
+        Assert.Equal(["prometheus 9090:9090"], app);
     }
 
     [Fact]

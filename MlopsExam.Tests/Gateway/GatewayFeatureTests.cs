@@ -326,6 +326,70 @@ public abstract class GatewayFeatureTests<TStack>(TStack stack) where TStack : G
         Assert.All(up, v => Assert.Equal("1", v));
     }
 
+    [Fact]
+    public async Task V2_answer_carries_the_exercise_probability_dict_equal_to_debug_probabilities()
+    {
+        using var client = Stack.CreateClient();
+        using var response = await PredictAsync(client, "Oh yeah, that was soooo cool!", "debug");
+
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+        var body = await JsonBodyAsync(response);
+        var dict = body.GetProperty("prediction_proba_dict");
+        var debug = body.GetProperty("debug").GetProperty("probabilities");
+        foreach (var label in new[] { "negative", "positive" })
+            Assert.Equal(debug.GetProperty(label).GetSingle(), dict.GetProperty(label).GetSingle());
+        Assert.Equal(1f, dict.GetProperty("negative").GetSingle() + dict.GetProperty("positive").GetSingle(), 3);
+    }
+
+    [Fact]
+    public async Task The_certificate_has_the_exercise_names_and_is_the_one_served()
+    {
+        var certs = Path.Combine(RepoLayout.Root, "deployments", "nginx", "certs");
+        Assert.True(File.Exists(Path.Combine(certs, "nginx.crt")) && File.Exists(Path.Combine(certs, "nginx.key")),
+            "deployments/nginx/certs/nginx.crt and nginx.key should exist (the exercise's names)");
+
+        using var tcp = new System.Net.Sockets.TcpClient();
+        await tcp.ConnectAsync(Stack.HttpsBase.Host, Stack.HttpsBase.Port);
+        using var tls = new System.Net.Security.SslStream(tcp.GetStream(), false, (_, _, _, _) => true);
+        await tls.AuthenticateAsClientAsync(Stack.HttpsBase.Host);
+        Assert.Equal(Stack.GatewayCertificate.Thumbprint, new System.Security.Cryptography.X509Certificates.X509Certificate2(tls.RemoteCertificate!).Thumbprint);
+    }
+
+    [Fact]
+    public async Task Prometheus_answers_on_loopback_9090_and_listens_on_no_other_address()
+    {
+        using var client = new HttpClient { Timeout = TimeSpan.FromSeconds(10) };
+        using var response = await client.GetAsync("http://127.0.0.1:9090/api/v1/status/runtimeinfo");
+        Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+
+        var listeners = ListeningAddresses(9090);
+        Assert.NotEmpty(listeners);
+        Assert.All(listeners, address => Assert.True(IPAddress.IsLoopback(address), $"something listens on {address}:9090"));
+    }
+
+    /// <summary>Addresses with a socket in LISTEN state on <paramref name="port"/> in this network
+    /// namespace (the host's), from /proc/net/tcp and tcp6.</summary>
+    private static List<IPAddress> ListeningAddresses(int port)
+    {
+        var found = new List<IPAddress>();
+        foreach (var table in new[] { "/proc/net/tcp", "/proc/net/tcp6" })
+        {
+            if (!File.Exists(table)) continue;
+            foreach (var line in File.ReadLines(table).Skip(1))
+            {
+                var fields = line.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+                if (fields.Length < 4 || fields[3] != "0A") continue; // 0A: TCP_LISTEN
+                var local = fields[1].Split(':');
+                if (Convert.ToInt32(local[1], 16) != port) continue;
+                // The kernel prints the address as 32-bit words in host (little-endian) order.
+                var bytes = Convert.FromHexString(local[0]);
+                for (var i = 0; i < bytes.Length; i += 4) Array.Reverse(bytes, i, 4);
+                found.Add(new IPAddress(bytes));
+            }
+        }
+        return found;
+    }
+
     private async Task<bool> HasSample(string promql, CancellationToken ct, int expectedSeries = 1)
     {
         var result = JsonDocument.Parse(await Stack.QueryPrometheusAsync($"/api/v1/query?query={Uri.EscapeDataString(promql)}", ct))

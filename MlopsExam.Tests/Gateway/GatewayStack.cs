@@ -41,7 +41,7 @@ public abstract class GatewayStack : IAsyncLifetime
     public abstract Task<string> QueryPrometheusAsync(string pathAndQuery, CancellationToken ct);
 
     protected void LoadGatewayCertificate() =>
-        GatewayCertificate = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(RepoLayout.Root, "deployments", "nginx", "certs", "tls.crt"));
+        GatewayCertificate = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(RepoLayout.Root, "deployments", "nginx", "certs", "nginx.crt"));
 
     /// <summary>An HttpClient that trusts only the gateway's certificate and never follows redirects.</summary>
     public HttpClient CreateClient(bool http2 = false)
@@ -115,7 +115,7 @@ public abstract class GatewayStack : IAsyncLifetime
                 config.AppendLine($"url = \"{new Uri(HttpsBase, "/predict")}\"")
                       .AppendLine($"output = \"{Path.Combine(bodies.FullName, $"{i}.json")}\"");
 
-            var certificate = Path.Combine(RepoLayout.Root, "deployments", "nginx", "certs", "tls.crt");
+            var certificate = Path.Combine(RepoLayout.Root, "deployments", "nginx", "certs", "nginx.crt");
             var (code, output) = Shell.Run("curl",
                 ["--http2", "--parallel", "--parallel-max", count.ToString(System.Globalization.CultureInfo.InvariantCulture),
                  "--silent", "--show-error", "--no-progress-meter", "--max-time", "15", "--cacert", certificate, "--config", "-"],

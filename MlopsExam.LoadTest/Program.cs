@@ -1,0 +1,132 @@
+// make loadtest: the gateway's throughput and latency against the API's own, side by side, in one run.
+//
+//   (a) direct    h2load inside each api-v1 replica's network namespace -> http://127.0.0.1:8080/predict
+//                 (plain HTTP, the three replicas loaded at once, figures pooled)
+//   (b) gateway   h2load inside the gateway's namespace -> https://127.0.0.1:443/predict with the
+//                 production configuration (TLS, basic auth, access log, balancing over 3 replicas),
+//                 HTTP/1.1 keep-alive and HTTP/2
+//   (c) fixed rate, a sweep of offered loads up to the gateway's maximum, direct and through the
+//                 gateway at the same rates: latency against load (the PNG)
+//
+// The gateway's rate limit is lifted for the run only (the gateway is recreated with
+// RATE_LIMIT_RPS/RATE_LIMIT_BURST raised, then recreated again with the stack's own values).
+// Any non-2xx answer or transport error fails the run that saw it, and the command exits 1.
+using System.Globalization;
+using System.Text.Json;
+using MlopsExam.LoadTest;
+
+CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
+CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
+
+var options = Options.Parse(args);
+var repoRoot = options.RepoRoot ?? FindRepoRoot();
+var stack = new Stack(repoRoot);
+var outDir = Path.Combine(repoRoot, ".artifacts", "loadtest");
+Directory.CreateDirectory(outDir);
+
+var gateway = (await stack.ContainersAsync("gateway")).SingleOrDefault()
+    ?? throw new InvalidOperationException("The compose stack is not running: `make up` first.");
+var replicas = await stack.ContainersAsync("api-v1");
+if (replicas.Count == 0) throw new InvalidOperationException("No api-v1 replica is running: `make up` first.");
+
+var body = Path.Combine(outDir, "body.json");
+File.WriteAllText(body, """{"sentence": "A gripping, beautifully acted film, though the ending drags a little."}""");
+var json = "content-type: application/json";
+var auth = $"authorization: {stack.BasicAuthHeader()}";
+
+Console.WriteLine($"make loadtest: {Environment.ProcessorCount} CPUs, {Machine.Describe()}");
+Console.WriteLine($"  tool: {Machine.H2LoadVersion()}; {options.Clients} concurrent streams; {options.Duration.TotalSeconds:0} s per run after {options.WarmUp.TotalSeconds:0} s warm-up");
+Console.WriteLine($"  stack: gateway + {replicas.Count} x api-v1 (compose project in {repoRoot})");
+Console.WriteLine("  lifting the gateway's rate limit for this run ...");
+
+var runs = new List<RunReport>();
+var dockerd = HostProcess.Find("dockerd");
+try
+{
+    await stack.RecreateGatewayAsync(new Dictionary<string, string?>
+    {
+        ["RATE_LIMIT_RPS"] = "1000000",
+        ["RATE_LIMIT_BURST"] = "1000000",
+    });
+    gateway = (await stack.ContainersAsync("gateway")).Single();
+    var watched = new Watched(gateway, replicas, await stack.ContainersAsync("api-v2"), dockerd);
+
+    // (a) and (b) at full speed.
+    var direct = await Scenario.DirectAsync("a direct h1", replicas, options, json, body, null, watched, outDir);
+    runs.Add(direct);
+    var viaH1 = await Scenario.GatewayAsync("b gateway h1", gateway, http2: false, options, [json, auth], body, null, watched, outDir);
+    runs.Add(viaH1);
+    var viaH2 = await Scenario.GatewayAsync("b gateway h2", gateway, http2: true, options, [json, auth], body, null, watched, outDir);
+    runs.Add(viaH2);
+
+    // (c) offered-load sweep, direct and through the gateway at the same rates.
+    var max = Math.Max(1, viaH1.Figures.RequestsPerSecond);
+    foreach (var share in options.Shares)
+    {
+        var rate = Math.Round(max * share / 10) * 10;
+        runs.Add(await Scenario.DirectAsync($"c direct @{share:P0}", replicas, options, json, body, rate, watched, outDir));
+        runs.Add(await Scenario.GatewayAsync($"c gateway @{share:P0}", gateway, http2: false, options, [json, auth], body, rate, watched, outDir));
+    }
+}
+finally
+{
+    Console.WriteLine("  restoring the gateway's own rate limit ...");
+    await stack.RecreateGatewayAsync(new Dictionary<string, string?>());
+}
+
+var report = new LoadTestReport(DateTimeOffset.UtcNow, Environment.ProcessorCount, Machine.Describe(), Machine.H2LoadVersion(),
+    options.Clients, options.Duration.TotalSeconds, runs);
+Report.PrintTable(report);
+var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
+var jsonPath = Path.Combine(outDir, "loadtest.json");
+var serializer = new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, serializer));
+File.Copy(jsonPath, Path.Combine(outDir, $"loadtest-{stamp}.json"), overwrite: true);
+var png = Path.Combine(outDir, "loadtest.png");
+Chart.Draw(report, png);
+Console.WriteLine();
+Console.WriteLine($"figures: {jsonPath}");
+Console.WriteLine($"chart:   {png}");
+
+var failed = runs.Where(r => !r.Figures.Clean).ToList();
+if (failed.Count > 0)
+{
+    Console.WriteLine($"FAILED: {string.Join(", ", failed.Select(r => r.Name))} had non-2xx answers or errors.");
+    return 1;
+}
+return 0;
+
+static string FindRepoRoot()
+{
+    for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
+        if (File.Exists(Path.Combine(dir.FullName, "docker-compose.yml"))) return dir.FullName;
+    throw new InvalidOperationException("Run from inside the repository (no docker-compose.yml found above the current folder).");
+}
+
+internal sealed record Options(int Clients, TimeSpan Duration, TimeSpan WarmUp, double[] Shares, string? RepoRoot)
+{
+    public static Options Parse(string[] args)
+    {
+        var clients = 16;
+        var duration = TimeSpan.FromSeconds(10);
+        var warmUp = TimeSpan.FromSeconds(2);
+        double[] shares = [0.1, 0.25, 0.5, 0.75, 0.9];
+        string? root = null;
+        for (var i = 0; i < args.Length; i++)
+        {
+            switch (args[i])
+            {
+                case "--clients": clients = int.Parse(args[++i], CultureInfo.InvariantCulture); break;
+                case "--duration": duration = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture)); break;
+                case "--warm-up": warmUp = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture)); break;
+                case "--shares": shares = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).Where(x => x != "none").Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
+                case "--repo": root = args[++i]; break;
+                default:
+                    Console.Error.WriteLine("usage: loadtest [--clients 16] [--duration 10] [--warm-up 2] [--shares 0.1,0.25,0.5,0.75,0.9] [--repo DIR]");
+                    Environment.Exit(2);
+                    break;
+            }
+        }
+        return new Options(clients, duration, warmUp, shares, root);
+    }
+}
