@@ -75,7 +75,7 @@ internal sealed class ModelTrainer(Sst2Dataset data, int seed, IReadOnlyList<Out
         // A fresh context per model: the seed alone decides every random choice of the fit.
         var ml = new MLContext(seed);
         var stopwatch = Stopwatch.StartNew();
-        var trainView = Sst2Dataset.ToDataView(ml, data.Train);
+        var trainView = Sst2Dataset.ToDataView(ml, variant.Augment is { } augment ? augment(data.Train) : data.Train);
         var transformer = variant.Fit(ml, trainView);
         stopwatch.Stop();
 
