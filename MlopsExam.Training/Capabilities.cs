@@ -125,8 +125,10 @@ public static class CapabilitySuite
                 Typos()),
             new("casing", CapabilityKind.Inv, "upper, lower and title case keep the label",
                 Casing()),
-            new("punctuation", CapabilityKind.Inv, "final period removed, '!' or '...' added, whitespace doubled: same label",
+            new("punctuation", CapabilityKind.Inv, "final period removed, '!' or '...' added: same label",
                 Punctuation()),
+            new("text forms", CapabilityKind.Inv, "full-width letters, curly quotes, '…', doubled whitespace: same label (the normaliser's promise)",
+                TextForms()),
             new("product vocabulary", CapabilityKind.Mft, "product-review phrases: 'works great', 'waste of money'",
                 Product()),
             new("restaurant vocabulary", CapabilityKind.Mft, "restaurant-review phrases: 'delicious', 'rude staff'",
@@ -242,7 +244,21 @@ public static class CapabilitySuite
             cases.Add(new(bare, null, reference));
             cases.Add(new(bare + "!", null, reference));
             cases.Add(new(bare + "...", null, reference));
-            cases.Add(new("  " + reference.Replace(" ", "  ", StringComparison.Ordinal) + " ", null, reference));
+        }
+        return cases;
+    }
+
+    /// <summary>The same text in other Unicode and spacing forms, which TextNormalizer folds back (issue 12).</summary>
+    private static List<CapabilityCase> TextForms()
+    {
+        static string FullWidth(string text) => string.Concat(text.Select(c => c is > ' ' and <= '~' ? (char)(c + 0xFEE0) : c));
+        var cases = new List<CapabilityCase>();
+        foreach (var reference in ClearSentences().Concat(["I don't like this film.", "It's not bad...", "It isn't \"great\"."]))
+        {
+            cases.Add(new(FullWidth(reference), null, reference));
+            cases.Add(new(reference.Replace('\'', '\u2019').Replace("\"great\"", "\u201Cgreat\u201D"), null, reference));
+            cases.Add(new(reference.Replace("...", "\u2026"), null, reference));
+            cases.Add(new("  " + reference.Replace(" ", " \t ", StringComparison.Ordinal) + " \n", null, reference));
         }
         return cases;
     }
