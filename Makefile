@@ -10,6 +10,10 @@ CONFIGURATION ?= Release
 LAUNCH_PROFILE ?= http
 # SST-2, outside the repository (never copied into it).
 SST2_DIR ?= $(abspath ../shared/data/sst2)
+# UCI Sentiment Labelled Sentences: out-of-domain development data, measured, never trained on.
+UCI_SLS_DIR ?= $(abspath ../shared/data/uci-sls)
+# Latency runs of `make bench` (the table gives their median and spread).
+BENCH_RUNS ?= 5
 # Which stack `make predict` talks to: aspire (make run) or compose (make up).
 STACK ?= $(shell if [ -n "$$(docker compose ps -q gateway 2>/dev/null)" ]; then echo compose; else echo aspire; fi)
 GATEWAY ?= https://localhost
@@ -21,7 +25,7 @@ RESULTS_DIR ?= .artifacts/test-results
 
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export DOTNET_NOLOGO := 1
-export SST2_DIR SENTENCE
+export SST2_DIR UCI_SLS_DIR SENTENCE
 
 ##@ General
 
@@ -98,8 +102,8 @@ train: ## Retrain v1 and v2 from SST-2 (SST2_DIR) into models/, with their metri
 	dotnet run --project MlopsExam.Training -c Release -- train --data "$(SST2_DIR)" --out models --variant all
 
 .PHONY: bench
-bench: ## Benchmark v1 vs v2: accuracy and predict latency (p50/p99, single and batched)
-	dotnet run --project MlopsExam.Training -c Release -- bench --data "$(SST2_DIR)"
+bench: ## v1 vs v2: accuracy (SST-2 test, each uci-sls file), capability table, latency (median of BENCH_RUNS runs)
+	dotnet run --project MlopsExam.Training -c Release -- bench --data "$(SST2_DIR)" --ood "$(UCI_SLS_DIR)" --runs $(BENCH_RUNS)
 
 ##@ Performance
 

@@ -22,6 +22,19 @@ public sealed record ModelMetrics
     public SplitMetrics? Dev { get; init; }
     public SplitMetrics? Test { get; init; }
 
+    /// <summary>
+    /// Out-of-domain development data (UCI Sentiment Labelled Sentences), per file ("amazon",
+    /// "yelp", "imdb"); measured and used for choosing, never trained on. Their sha256 are in
+    /// <see cref="DataSha256"/> under "uci-sls/&lt;file&gt;.tsv".
+    /// </summary>
+    public IReadOnlyDictionary<string, SplitMetrics>? OutOfDomain { get; init; }
+
+    /// <summary>Mean accuracy over the <see cref="OutOfDomain"/> files.</summary>
+    public double? OutOfDomainMeanAccuracy { get; init; }
+
+    /// <summary>Resources other than SST-2 that the model was built with (none, or e.g. a lexicon), with source, licence and sha256.</summary>
+    public IReadOnlyList<ExternalResource>? ExternalData { get; init; }
+
     public static readonly JsonSerializerOptions JsonOptions = new(JsonSerializerDefaults.Web)
     {
         WriteIndented = true,
@@ -42,3 +55,6 @@ public sealed record ModelMetrics
 }
 
 public sealed record SplitMetrics(int Rows, double Accuracy, double MacroF1, double Auc);
+
+/// <summary>A third-party resource a model uses: where it came from, under which licence, and the sha256 of what was used.</summary>
+public sealed record ExternalResource(string Name, string Source, string Licence, string Sha256, string Use);

@@ -4,7 +4,7 @@ using Microsoft.ML;
 
 namespace MlopsExam.Model;
 
-/// <summary>Thrown when a model file is missing or is not the file its metrics describe.</summary>
+/// <summary>Thrown when a model file is missing, is not the file its metrics describe, or cannot be served as it was trained.</summary>
 public sealed class ModelIntegrityException(string message) : Exception(message);
 
 /// <summary>
@@ -39,6 +39,13 @@ public sealed class SentimentModel
     public static SentimentModel Load(string modelPath, string? expectedSha256 = null)
     {
         var full = System.IO.Path.GetFullPath(modelPath);
+        // Served text must be normalised exactly as the training text was (issue 12).
+        if (!TextNormalizer.FoldsCompatibilityCharacters)
+            throw new ModelIntegrityException(
+                "This process cannot normalise text as training did: Unicode normalisation (FormKC) is unavailable, " +
+                "which happens with invariant globalization (InvariantGlobalization=true or DOTNET_SYSTEM_GLOBALIZATION_INVARIANT=1) " +
+                "or without ICU (libicu). Full-width letters, '…' and ligatures would reach the model unfolded. " +
+                "Run with InvariantGlobalization=false and libicu installed.");
         if (!File.Exists(full))
             throw new ModelIntegrityException($"Model file '{full}' does not exist. Run 'make train' or fix the configured model path.");
 

@@ -18,6 +18,15 @@ public static partial class TextNormalizer
         "mr.", "mrs.", "ms.", "dr.", "st.", "jr.", "sr.", "vs.", "etc.", "bros.", "mt.", "prof.", "inc.", "co.", "ltd.", "gen.", "sgt.", "lt.", "col.",
     ];
 
+    /// <summary>
+    /// Whether this process folds compatibility characters as training did. It needs ICU: in
+    /// invariant-globalization mode <c>string.Normalize(FormKC)</c> returns its input unchanged, so
+    /// "ＧＯＯＤ" would stay full-width and score like an empty string. <see cref="SentimentModel.Load"/>
+    /// refuses to load a model in a process where this is false.
+    /// </summary>
+    public static bool FoldsCompatibilityCharacters { get; } =
+        "\uFF27\u2026\uFB01e\u0301".Normalize(NormalizationForm.FormKC) == "G...fi\u00E9";
+
     public static string Normalize(string text)
     {
         ArgumentNullException.ThrowIfNull(text);

@@ -9,6 +9,9 @@ internal static class Candidates
     private static ModelVariant Of(string id, params Member[] members) =>
         new("x", id, id, (ml, train) => Ensemble.Fit(ml, train, members));
 
+    private static ModelVariant Augmented(string id, params Member[] members) =>
+        Of(id, members) with { Augment = NegationAugmentation.Apply };
+
     public static IReadOnlyList<ModelVariant> All =>
     [
         Of("lr-w2c0", Members.NgramLr("a", 2, 0)),
@@ -23,5 +26,18 @@ internal static class Candidates
         Of("ens-lr+clause", Members.NgramLr("a", 3, 4), Members.ClauseLr("b", 3, 4, 2)),
         Of("ens-lr+clause+nb", Members.NgramLr("a", 3, 4), Members.ClauseLr("b", 3, 4, 2), Members.NbLr("c", 2, 5)),
         Of("ens-lr+clause+nb+ffm", Members.NgramLr("a", 3, 4), Members.ClauseLr("b", 3, 4, 2), Members.NbLr("c", 2, 5), Members.Ffm("d", 2, 4, 4, 5)),
+        // Issue 12: negation, contrast and out-of-domain vocabulary (chosen on dev + uci-sls).
+        Of("lex-w3c4l3cw2", Members.LexLr("e", 3, 4, 3, 2, negatedChars: false)),
+        Of("lex-w3c4nl3cw2", Members.LexLr("e", 3, 4, 3, 2, negatedChars: true)),
+        Of("ens-lr+lex+nb", Members.NgramLr("a", 3, 4), Members.LexLr("e", 3, 4, 3, 2, negatedChars: true), Members.NbLr("c", 2, 5)),
+        Of("ens-lr+clause+nb+lex", Members.NgramLr("a", 3, 4), Members.ClauseLr("b", 3, 4, 2), Members.NbLr("c", 2, 5), Members.LexLr("e", 3, 4, 3, 2, negatedChars: true)),
+        Of("neg-lr-w3c4", Members.NegatedNgramLr("a", 3, 4)),
+        Of("ens-neg-lr+lex+neg-nb", Members.NegatedNgramLr("a", 3, 4), Members.LexLr("e", 3, 4, 3, 2, negatedChars: true), Members.NbLr("c", 2, 5, negated: true)),
+        Augmented("aug-neg-lr-w3c4", Members.NegatedNgramLr("a", 3, 4)),
+        Augmented("aug-ens-neg-lr+lex+neg-nb", Members.NegatedNgramLr("a", 3, 4), Members.LexLr("e", 3, 4, 3, 2, negatedChars: true), Members.NbLr("c", 2, 5, negated: true)),
+        Of("aug4v1-ens-neg-lr+lex+neg-nb", Members.NegatedNgramLr("a", 3, 4), Members.LexLr("e", 3, 4, 3, 2, negatedChars: true), Members.NbLr("c", 2, 5, negated: true))
+            with { Augment = t => NegationAugmentation.Apply(t, 4, 1.0f) },
+        Of("aug1-ens-neg-lr+lex+neg-nb", Members.NegatedNgramLr("a", 3, 4), Members.LexLr("e", 3, 4, 3, 2, negatedChars: true), Members.NbLr("c", 2, 5, negated: true))
+            with { Augment = t => NegationAugmentation.Apply(t, 1, 1.0f) },
     ];
 }

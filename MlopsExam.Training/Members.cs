@@ -28,6 +28,18 @@ internal static class Members
             .Fit(train));
 
     /// <summary>
+    /// <see cref="NgramLr"/> on the negation-marked sentence: word and char n-grams of "not not_bad",
+    /// so the word "bad" under a negation does not count as "bad".
+    /// </summary>
+    public static Member NegatedNgramLr(string name, int words, int chars, float l2 = 1f) => new(name, (ml, train, p) =>
+        Pipelines.MarkNegation(ml)
+            .Append(Pipelines.Featurize(ml, words, chars, output: $"{p}_Features", input: "NegationMarked"))
+            .AppendCacheCheckpoint(ml)
+            .Append(Pipelines.Lbfgs(ml, l2, features: $"{p}_Features"))
+            .Append(Pipelines.KeepScore(ml, $"Score_{p}"))
+            .Fit(train));
+
+    /// <summary>
     /// Logistic regression on the word n-grams of the negation-marked sentence ("not not_good"),
     /// char n-grams of the plain sentence, and word n-grams of the clause after "but".
     /// </summary>
@@ -43,10 +55,32 @@ internal static class Members
             .Append(Pipelines.KeepScore(ml, $"Score_{p}"))
             .Fit(train));
 
+    /// <summary>
+    /// Logistic regression on the negation-marked sentence's word n-grams and char n-grams (so
+    /// "bad" in "not bad" is not the word "bad"), the word n-grams of the clause after "but",
+    /// and the n-grams of the lexicon view (<see cref="LexiconView"/>: "not not_lexneg"), which
+    /// carry SST-2's lessons about negation and polarity to words it never saw.
+    /// </summary>
+    public static Member LexLr(string name, int words, int chars, int lexGrams, int contrastWords, bool negatedChars, float l2 = 1f) => new(name, (ml, train, p) =>
+        Pipelines.MarkNegation(ml)
+            .Append(Pipelines.ContrastClause(ml))
+            .Append(Pipelines.LexiconView(ml))
+            .Append(Pipelines.WordGrams(ml, $"{p}_Words", "NegationMarked", words))
+            .Append(Pipelines.CharGrams(ml, $"{p}_Chars", negatedChars ? "NegationMarked" : "Sentence", chars))
+            .Append(Pipelines.WordGrams(ml, $"{p}_Lex", "Lexicon", lexGrams))
+            .Append(Pipelines.WordGrams(ml, $"{p}_ContrastWords", "Contrast", contrastWords))
+            .Append(ml.Transforms.Concatenate($"{p}_Features", $"{p}_Words", $"{p}_Chars", $"{p}_Lex", $"{p}_ContrastWords"))
+            .AppendCacheCheckpoint(ml)
+            .Append(Pipelines.Lbfgs(ml, l2, features: $"{p}_Features"))
+            .Append(Pipelines.KeepScore(ml, $"Score_{p}"))
+            .Fit(train));
+
     /// <summary>Logistic regression on n-grams scaled by their naive-Bayes log-count ratios (NBSVM-style).</summary>
-    public static Member NbLr(string name, int words, int chars, float l2 = 1f) => new(name, (ml, train, p) =>
+    public static Member NbLr(string name, int words, int chars, float l2 = 1f, bool negated = false) => new(name, (ml, train, p) =>
     {
-        var featurizer = Pipelines.Featurize(ml, words, chars, output: $"{p}_Raw").Fit(train);
+        ITransformer featurizer = negated
+            ? Pipelines.MarkNegation(ml).Append(Pipelines.Featurize(ml, words, chars, output: $"{p}_Raw", input: "NegationMarked")).Fit(train)
+            : Pipelines.Featurize(ml, words, chars, output: $"{p}_Raw").Fit(train);
         var featurized = ml.Data.Cache(featurizer.Transform(train));
         var scaler = NbScaling.Fit(ml, featurized, $"{p}_Raw", $"{p}_Features");
         var model = Pipelines.Lbfgs(ml, l2, features: $"{p}_Features")

@@ -6,7 +6,7 @@ using Microsoft.ML;
 namespace MlopsExam.Training;
 
 /// <summary>Fits a variant, saves it, and writes its metrics file from what the saved model scores.</summary>
-internal sealed class ModelTrainer(Sst2Dataset data, int seed)
+internal sealed class ModelTrainer(Sst2Dataset data, int seed, IReadOnlyList<OutOfDomainSet> outOfDomain)
 {
     public static string MlNetVersion =>
         (typeof(MLContext).Assembly.GetCustomAttribute<AssemblyInformationalVersionAttribute>()?.InformationalVersion ?? "unknown")
@@ -20,6 +20,9 @@ internal sealed class ModelTrainer(Sst2Dataset data, int seed)
 
         var sha = SentimentModel.ComputeSha256(modelPath);
         var model = SentimentModel.Load(modelPath, sha);
+        var ood = outOfDomain.ToDictionary(o => o.Name, o => ModelEvaluator.Evaluate(model, o.Rows));
+        var dataSha = new SortedDictionary<string, string>(data.Sha256.ToDictionary(), StringComparer.Ordinal);
+        foreach (var o in outOfDomain) dataSha[$"uci-sls/{o.Name}.tsv"] = o.Sha256;
         var metrics = new ModelMetrics
         {
             ModelId = variant.ModelId,
@@ -29,23 +32,37 @@ internal sealed class ModelTrainer(Sst2Dataset data, int seed)
             MlNetVersion = MlNetVersion,
             Seed = seed,
             TrainingSeconds = Math.Round(seconds, 1),
-            DataSha256 = data.Sha256,
+            DataSha256 = dataSha,
+            ExternalData = variant.ExternalData is { Count: > 0 } external ? external : null,
             Dev = ModelEvaluator.Evaluate(model, data.Dev),
             Test = ModelEvaluator.Evaluate(model, data.Test),
+            OutOfDomain = ood.Count > 0 ? ood : null,
+            OutOfDomainMeanAccuracy = ood.Count > 0 ? ood.Values.Average(m => m.Accuracy) : null,
         };
         metrics.Write(ModelMetrics.PathFor(modelPath));
         return metrics;
     }
 
-    /// <summary>Dev-only scoring of a candidate, for choosing features and hyper-parameters.</summary>
-    public (SplitMetrics Dev, double Seconds, long Bytes) Explore(ModelVariant variant)
+    public sealed record ExploreResult(SplitMetrics Dev, IReadOnlyDictionary<string, SplitMetrics> OutOfDomain, double OutOfDomainMean,
+        IReadOnlyList<CapabilityResult> Capabilities, double Seconds, long Bytes, double SingleP50Us);
+
+    /// <summary>
+    /// Development scoring of a candidate, for choosing features and hyper-parameters: SST-2 dev,
+    /// the uci-sls files and the capability table; never the test split.
+    /// </summary>
+    public ExploreResult Explore(ModelVariant variant)
     {
         var dir = Directory.CreateTempSubdirectory("mlops-explore-");
         try
         {
             var (modelPath, seconds) = FitAndSave(variant, Path.Combine(dir.FullName, variant.FileName));
             var model = SentimentModel.Load(modelPath, SentimentModel.ComputeSha256(modelPath));
-            return (ModelEvaluator.Evaluate(model, data.Dev), seconds, new FileInfo(modelPath).Length);
+            var ood = outOfDomain.ToDictionary(o => o.Name, o => ModelEvaluator.Evaluate(model, o.Rows));
+            var sentences = data.Dev.Select(r => r.Sentence).ToArray();
+            foreach (var s in sentences) model.Predict(s);
+            var times = sentences.Select(s => { var t = Stopwatch.GetTimestamp(); model.Predict(s); return Stopwatch.GetElapsedTime(t).TotalMicroseconds; }).Order().ToArray();
+            return new ExploreResult(ModelEvaluator.Evaluate(model, data.Dev), ood, ood.Count > 0 ? ood.Values.Average(m => m.Accuracy) : 0,
+                CapabilitySuite.Run(model), seconds, new FileInfo(modelPath).Length, times[times.Length / 2]);
         }
         finally
         {
@@ -58,7 +75,7 @@ internal sealed class ModelTrainer(Sst2Dataset data, int seed)
         // A fresh context per model: the seed alone decides every random choice of the fit.
         var ml = new MLContext(seed);
         var stopwatch = Stopwatch.StartNew();
-        var trainView = Sst2Dataset.ToDataView(ml, data.Train);
+        var trainView = Sst2Dataset.ToDataView(ml, variant.Augment is { } augment ? augment(data.Train) : data.Train);
         var transformer = variant.Fit(ml, trainView);
         stopwatch.Stop();
 

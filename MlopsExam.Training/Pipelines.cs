@@ -52,6 +52,10 @@ internal static class Pipelines
     public static IEstimator<ITransformer> ContrastClause(MLContext ml) =>
         ml.Transforms.CustomMapping(new ContrastClauseMapping().GetMapping(), ContrastClauseMapping.ContractName);
 
+    /// <summary>Adds the column Lexicon: the sentence as prior polarities of VADER words, negation-marked (<see cref="MlopsExam.Model.LexiconView"/>).</summary>
+    public static IEstimator<ITransformer> LexiconView(MLContext ml) =>
+        ml.Transforms.CustomMapping(new LexiconViewMapping().GetMapping(), LexiconViewMapping.ContractName);
+
     /// <summary>Word n-grams only (no char n-grams) of <paramref name="input"/>.</summary>
     public static IEstimator<ITransformer> WordGrams(MLContext ml, string output, string input, int wordNgrams) =>
         Featurize(ml, wordNgrams, 0, tfIdf: true, output, input);

@@ -11,7 +11,8 @@
 #      absent and cannot be pulled, as local stand-ins built from Debian
 #      (debootstrap --variant=minbase trixie + docker import),
 #   4. likewise for the .NET images of MlopsExam.Api/Dockerfile
-#      (mcr.microsoft.com/dotnet/sdk and aspnet): Debian + this machine's .NET.
+#      (mcr.microsoft.com/dotnet/sdk and aspnet): Debian + this machine's .NET
+#      + ICU; a stand-in built from an older recipe is rebuilt (see below).
 set -euo pipefail
 
 log() { printf '[bootstrap] %s\n' "$*" >&2; }
@@ -130,12 +131,19 @@ ensure_tunnel_image() {
 # machine's own .NET: the aspnet image gets the muxer, host/ and the two shared
 # runtimes; the sdk image adds the rest (sdk/, packs/, ...). The host's CA bundle
 # goes into both, so NuGet over HTTPS (a mirror with its own CA here) works in builds.
+# ICU (libicu76) is not optional: the API runs with InvariantGlobalization=false so that
+# its text normalisation (FormKC) is the one training used, and refuses to start without
+# it (issue 12). The official aspnet image ships libicu too.
 DOTNET_STANDIN_DOCKERFILE='# Written by scripts/bootstrap-docker.sh: offline stand-ins for mcr.microsoft.com/dotnet/{aspnet,sdk}.
 ARG BASE_IMAGE
 FROM ${BASE_IMAGE} AS aspnet
+ARG STANDIN_RECIPE
+LABEL org.mlopsexam.standin-recipe=${STANDIN_RECIPE}
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates libc6 libgcc-s1 libicu76 libssl3t64 libstdc++6 tzdata zlib1g \
- && rm -rf /var/lib/apt/lists/*
+ && rm -rf /var/lib/apt/lists/* \
+ && ldconfig -p | grep -q "libicuuc\.so\.76" \
+ && ldconfig -p | grep -q "libicui18n\.so\.76"
 # After ca-certificates, whose install regenerates the bundle from the Debian list alone.
 COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
 ENV APP_UID=1654 \
@@ -159,9 +167,30 @@ COPY sdk/ /usr/share/dotnet/
 RUN dotnet --version >/dev/null
 '
 
+# The recipe's identity: a stand-in carries it as a label, so one built by an older
+# version of this script (the recipe changed: a library added, ...) is rebuilt rather
+# than kept because it is "present". Images pulled from a registry are never touched.
+STANDIN_RECIPE=$(printf '%s' "$DOTNET_STANDIN_DOCKERFILE" | sha256sum | cut -c1-16)
+
+# True for a local stand-in (no registry digest) whose recipe label is not the current one.
+standin_outdated() {
+  local digests recipe
+  digests=$(docker image inspect -f '{{len .RepoDigests}}' "$1")
+  [ "$digests" = 0 ] || return 1
+  recipe=$(docker image inspect -f '{{with .Config.Labels}}{{index . "org.mlopsexam.standin-recipe"}}{{end}}' "$1")
+  [ "$recipe" != "$STANDIN_RECIPE" ]
+}
+
+# Present and current: a pulled image, or a stand-in of this recipe.
+have_current_image() { have_image "$1" && ! standin_outdated "$1"; }
+
 ensure_dotnet_images() {
   local missing=() image
   for image in "$DOTNET_ASPNET_IMAGE" "$DOTNET_SDK_IMAGE"; do
+    if have_image "$image" && standin_outdated "$image"; then
+      log "$image is a stand-in from an older recipe: rebuilding it (recipe $STANDIN_RECIPE)"
+      missing+=("$image"); continue
+    fi
     if have_image "$image"; then continue; fi
     if timeout 60 docker pull -q "$image" >/dev/null 2>&1; then log "pulled $image"; continue; fi
     missing+=("$image")
@@ -192,8 +221,9 @@ ensure_dotnet_images() {
   local target
   for target in aspnet sdk; do
     if [ "$target" = aspnet ]; then image=$DOTNET_ASPNET_IMAGE; else image=$DOTNET_SDK_IMAGE; fi
-    if have_image "$image"; then continue; fi
-    if ! DOCKER_BUILDKIT=1 docker build -q --build-arg "BASE_IMAGE=$BASE_IMAGE" --target "$target" -t "$image" "$ctx" >"$ctx/build.log" 2>&1; then
+    if have_current_image "$image"; then continue; fi
+    if ! DOCKER_BUILDKIT=1 docker build -q --build-arg "BASE_IMAGE=$BASE_IMAGE" --build-arg "STANDIN_RECIPE=$STANDIN_RECIPE" \
+        --target "$target" -t "$image" "$ctx" >"$ctx/build.log" 2>&1; then
       log "building $image failed:"; tail -n 30 "$ctx/build.log" >&2; exit 1
     fi
     log "built $image"

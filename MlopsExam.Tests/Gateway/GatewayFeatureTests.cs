@@ -224,6 +224,50 @@ public abstract class GatewayFeatureTests<TStack>(TStack stack) where TStack : G
         Assert.Equal(expectedVersion == "v2", body.TryGetProperty("debug", out _));
     }
 
+    /// <summary>
+    /// Training/serving parity (issue 12): text that only ICU folds (full-width letters, "…",
+    /// ligatures, split accents) reaches the served v2 exactly as the training code sees it. The
+    /// expected values come from this process, through the code training uses (TextNormalizer,
+    /// SentimentModel on the committed model file); the API in its container must agree, which it
+    /// does only when it runs with ICU (InvariantGlobalization=false and libicu in the image).
+    /// </summary>
+    [Fact]
+    public async Task Served_v2_normalises_and_scores_tricky_text_exactly_as_training_does()
+    {
+        string[] sentences =
+        [
+            "\uFF27\uFF2F\uFF2F\uFF24 \uFF26\uFF29\uFF2C\uFF2D\uFF01",                  // full-width "GOOD FILM!"
+            "\uFF29 \uFF44\uFF4F\uFF4E\uFF07\uFF54 like it",                              // full-width apostrophe
+            "A terrible\u2026boring film",                                                  // ellipsis
+            "\u201CGreat\u201D, isn\u2019t it? \u2018Not really\u2019",                      // curly quotes
+            "A \uFB01ne, \uFB02awless e\uFB00ect",                                           // ligatures
+            "Cafe\u0301 food was clich\u00E9 but the cre\u0300me bru\u0302le\u0301e was great", // combining accents
+            "I love it \U0001F60D\U0001F44D, best phone ever \U0001F4F1",                    // emoji
+            "Great \u0444\u0438\u043B\u044C\u043C, \u5F88\u597D, tr\u00E8s bien \u2014 10/10", // mixed scripts
+            "\u2460 star\u00B2\u2026 \u00BD the \u2122 price",                             // compatibility digits, symbols
+        ];
+        var v2 = MlopsExam.Model.SentimentModel.Load(RepoLayout.ModelPath("v2"));
+        using var client = Stack.CreateClient();
+        foreach (var sentence in sentences)
+        {
+            using var response = await PredictAsync(client, sentence, "debug");
+            Assert.Equal(HttpStatusCode.OK, response.StatusCode);
+            var body = await JsonBodyAsync(response);
+            Assert.Equal("v2", body.GetProperty("version").GetString());
+            var debug = body.GetProperty("debug");
+
+            var expectedText = MlopsExam.Model.TextNormalizer.Normalize(sentence);
+            var expected = v2.Predict(sentence);
+            Assert.True(expectedText == debug.GetProperty("normalizedSentence").GetString(),
+                $"'{sentence}': served normalised text '{debug.GetProperty("normalizedSentence").GetString()}', training gives '{expectedText}'.");
+            Assert.Equal(v2.Sha256, debug.GetProperty("modelSha256").GetString());
+            var probabilities = debug.GetProperty("probabilities");
+            Assert.Equal(expected.PositiveProbability, probabilities.GetProperty("positive").GetSingle(), 1e-5f);
+            Assert.Equal(1f - expected.PositiveProbability, probabilities.GetProperty("negative").GetSingle(), 1e-5f);
+            Assert.Equal(expected.Label, body.GetProperty("label").GetString());
+        }
+    }
+
     [Theory]
     [InlineData("{}", "application/json", 400)]                          // missing field
     [InlineData("{\"sentence\": 42}", "application/json", 400)]          // wrong type

@@ -32,6 +32,26 @@ public class TextNormalizerTests
     public void LowerCasesAndCollapsesWhitespace(string input, string expected) =>
         Assert.Equal(expected, TextNormalizer.Normalize(input));
 
+    /// <summary>
+    /// The inputs of issue 12 and their kin: the served API gave the left column to the model
+    /// unchanged (invariant globalization); training and serving must both give the right one.
+    /// </summary>
+    [Theory]
+    [InlineData("\uFF27\uFF2F\uFF2F\uFF24 \uFF26\uFF29\uFF2C\uFF2D\uFF01", "good film !")]            // full-width
+    [InlineData("A terrible\u2026boring film", "a terrible ... boring film")]                              // ellipsis
+    [InlineData("\uFF29 \uFF44\uFF4F\uFF4E\uFF07\uFF54 like it", "i do n't like it")]                   // full-width apostrophe
+    [InlineData("\u201CGreat\u201D, isn\u2019t it?", "\" great \" , is n't it ?")]                      // curly quotes
+    [InlineData("A \uFB01ne, \uFB02awless e\uFB00ect", "a fine , flawless effect")]                         // ligatures
+    [InlineData("cafe\u0301 clich\u00E9", "caf\u00E9 clich\u00E9")]                                     // combining accent -> composed
+    [InlineData("I love it \U0001F60D\U0001F44D", "i love it \U0001F60D\U0001F44D")]                    // emoji kept
+    [InlineData("Great \u0444\u0438\u043B\u044C\u043C \u597D", "great \u0444\u0438\u043B\u044C\u043C \u597D")] // mixed scripts
+    [InlineData("\u2460 x\u00B2 \u00BD", "1 x2 1\u20442")]                                            // compatibility digits
+    public void FoldsCompatibilityCharactersAsTrainingDoes(string input, string expected)
+    {
+        Assert.True(TextNormalizer.FoldsCompatibilityCharacters, "This process has no Unicode normalisation (invariant globalization?).");
+        Assert.Equal(expected, TextNormalizer.Normalize(input));
+    }
+
     [Theory]
     [InlineData("It's not good!")]
     [InlineData("Wait... what? I don't know -- (maybe) 3.5/5.")]

@@ -1,0 +1,42 @@
+using MlopsExam.Model;
+
+namespace MlopsExam.Training;
+
+/// <summary>
+/// Counterfactual negation examples made from SST-2's own training phrases. SST-2 has few negated
+/// negatives (27 training phrases with "not/never/no" + "bad/dull/boring/problem..."), so a model
+/// learns "not" as a negative word and scores "not bad" negative. For each short training phrase
+/// (at most <see cref="MaxTokens"/> tokens, no negator) whose one strong VADER word agrees with its
+/// label ("dull" 0, "a charming film" 1), this adds the phrase after "not", "never" and "no" with
+/// the opposite label. Deterministic, derived from the training split and the lexicon only: no
+/// dev, test or uci-sls text is used.
+/// </summary>
+internal static class NegationAugmentation
+{
+    public const int MaxTokens = 3;
+    public const float MinValence = 1.5f;
+    private static readonly string[] Negators = ["not", "never", "no"];
+
+    public static IReadOnlyList<LabelledSentence> Apply(IReadOnlyList<LabelledSentence> train) => Apply(train, MaxTokens, MinValence);
+
+    public static IReadOnlyList<LabelledSentence> Apply(IReadOnlyList<LabelledSentence> train, int maxTokens, float minValence)
+    {
+        var seen = new HashSet<string>(train.Select(r => TextNormalizer.Normalize(r.Sentence)), StringComparer.Ordinal);
+        var added = new List<LabelledSentence>();
+        foreach (var row in train)
+        {
+            var phrase = TextNormalizer.Normalize(row.Sentence);
+            var tokens = phrase.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+            if (tokens.Length == 0 || tokens.Length > maxTokens) continue;
+            if (NegationScope.Mark(phrase) != phrase || tokens.Any(t => t is "not" or "n't" or "no" or "never")) continue;
+            var polar = tokens.Where(t => LexiconView.Lexicon.TryGetValue(t, out var v) && Math.Abs(v) >= minValence).ToList();
+            if (polar.Count != 1 || LexiconView.Lexicon[polar[0]] > 0 != row.Label) continue;
+            foreach (var negator in Negators)
+            {
+                var negated = $"{negator} {phrase}";
+                if (seen.Add(negated)) added.Add(new LabelledSentence(negated, !row.Label));
+            }
+        }
+        return [.. train, .. added];
+    }
+}
