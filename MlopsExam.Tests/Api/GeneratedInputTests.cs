@@ -31,7 +31,7 @@ public sealed class BothVariantsFixture : IDisposable
 public sealed class GeneratedInputTests(BothVariantsFixture fixture, ITestOutputHelper output) : IClassFixture<BothVariantsFixture>
 {
     /// <summary>Requests per property and variant; <c>CsCheck_Iter</c> overrides it (e.g. 100000 for a long run).</summary>
-    private static long Iterations => long.TryParse(Environment.GetEnvironmentVariable("CsCheck_Iter"), out var n) ? n : 1500;
+    private static long Iterations => long.TryParse(Environment.GetEnvironmentVariable("CsCheck_Iter"), out var n) ? n : 3000;
 
     private static readonly Uri Predict = new("/predict", UriKind.Relative);
 
@@ -40,6 +40,34 @@ public sealed class GeneratedInputTests(BothVariantsFixture fixture, ITestOutput
         using var message = request.ToHttpRequest(new Uri(client.BaseAddress!, Predict));
         using var response = await client.SendAsync(message);
         return await AnswerRules.ReadAsync(response, request.Method);
+    }
+
+    /// <summary>The properties mean something only if the generator reaches every kind of answer:
+    /// predictions, each refusal of the reader, the framework's 405.</summary>
+    [Fact]
+    public async Task The_generator_reaches_every_kind_of_answer()
+    {
+        var client = fixture.Factory("v1").CreateClient();
+        var seen = new System.Collections.Concurrent.ConcurrentDictionary<string, int>();
+        await RequestGen.Request.SampleAsync(async request =>
+        {
+            var answer = await SendAsync(client, request);
+            var detail = answer.Status == 200 || request.Method == "HEAD" ? "" :
+                System.Text.Json.JsonDocument.Parse(answer.Body).RootElement.GetProperty("detail").GetString()!;
+            var kind = answer.Status switch
+            {
+                400 when detail.Contains("not valid Unicode") => "400 invalid Unicode",
+                400 when detail.Contains("appears") => "400 duplicate",
+                400 when detail.Contains("not valid JSON") => "400 malformed",
+                415 when detail.Contains("UTF-8 only") => "415 charset",
+                var status => status.ToString(System.Globalization.CultureInfo.InvariantCulture),
+            };
+            seen.AddOrUpdate(kind, 1, (_, n) => n + 1);
+        }, iter: 3000, threads: 1);
+        output.WriteLine(string.Join(", ", seen.OrderBy(kv => kv.Key).Select(kv => $"{kv.Key}: {kv.Value}")));
+
+        Assert.All(new[] { "200", "400", "400 invalid Unicode", "400 duplicate", "400 malformed", "405", "413", "415", "415 charset" },
+            kind => Assert.True(seen.ContainsKey(kind), $"no '{kind}' in 3000 generated requests: {string.Join(", ", seen.Keys)}"));
     }
 
     [Theory]
