@@ -16,11 +16,18 @@ public static partial class PredictEndpoints
     {
         app.MapPost("/predict", PredictAsync)
             .WithName("Predict")
+            .WithTags("Prediction")
+            .WithSummary("Sentiment of one sentence")
             // No .Accepts<T>(): routing would then answer other content types with a bare 415
-            // before the handler, whose 415 says what to send instead.
+            // before the handler, whose 415 says what to send instead. The OpenAPI document gets
+            // the request body from PredictOpenApi.
             .ProducesValidationProblem()
+            // 401 and 429 come from the gateway, in the same problem format.
+            .ProducesProblem(StatusCodes.Status401Unauthorized)
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
-            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+            .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
+            .ProducesProblem(StatusCodes.Status429TooManyRequests)
+            .ProducesProblem(StatusCodes.Status500InternalServerError);
         return app;
     }
 
@@ -50,6 +57,7 @@ public static partial class PredictEndpoints
         metrics.Predicted(prediction.Label, elapsed);
         LogPredicted(logger, prediction.Label, prediction.Confidence, serving.Variant, serving.InstanceId, requestId, elapsed.TotalMilliseconds);
 
+        // Debug variant only: both probabilities, in debug and (the same object) in prediction_proba_dict.
         var probabilities = serving.IncludeDebugFields
             ? new ClassProbabilities(1f - prediction.PositiveProbability, prediction.PositiveProbability)
             : null;
@@ -61,15 +69,15 @@ public static partial class PredictEndpoints
             model.ModelId,
             requestId)
         {
-            PredictionProbaDict = probabilities,
-            Debug = probabilities is not null
-                ? new PredictDebug(
+            Debug = probabilities is null
+                ? null
+                : new PredictDebug(
                     probabilities,
                     model.ModelId,
                     model.Sha256,
                     TextNormalizer.Normalize(outcome.Request.Sentence),
-                    elapsed.TotalMilliseconds)
-                : null,
+                    elapsed.TotalMilliseconds),
+            PredictionProbaDict = probabilities,
         });
     }
 

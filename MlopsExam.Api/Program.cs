@@ -12,6 +12,7 @@ builder.Logging.AddSimpleConsole(o =>
 });
 
 builder.AddSentimentServing();
+builder.Services.AddPredictOpenApi();
 
 var app = builder.Build();
 
@@ -25,6 +26,7 @@ app.UseStatusCodePages();
 
 app.MapDefaultEndpoints();
 app.MapPredictEndpoints();
+app.MapOpenApi(); // /openapi/v1.json (PredictOpenApi.DocumentPath), generated from the endpoints
 
 try
 {

@@ -21,6 +21,7 @@ public static class ServingExtensions
         builder.Services.AddProblemDetails(problem => problem.CustomizeProblemDetails = context =>
         {
             var http = context.HttpContext;
+            context.ProblemDetails.Detail ??= ProblemDefaults.Detail(context);
             context.ProblemDetails.Extensions["requestId"] = PredictEndpoints.RequestId(http);
             // Not "instance": that member of RFC 9457 is a URI for the occurrence.
             context.ProblemDetails.Extensions["replica"] =

@@ -26,3 +26,19 @@ public sealed class V1ApiFixture : IDisposable
     public ApiFactory Factory { get; } = new("v1");
     public void Dispose() => Factory.Dispose();
 }
+
+/// <summary>Both variants in-process: v1, and v2 with its debug fields (which normalise the sentence
+/// once more for the answer).</summary>
+public sealed class BothVariantsFixture : IDisposable
+{
+    private readonly Lazy<ApiFactory> _v1 = new(() => new ApiFactory("v1"));
+    private readonly Lazy<ApiFactory> _v2 = new(() => new ApiFactory("v2", debugFields: true));
+
+    public ApiFactory Factory(string variant) => variant == "v2" ? _v2.Value : _v1.Value;
+
+    public void Dispose()
+    {
+        if (_v1.IsValueCreated) _v1.Value.Dispose();
+        if (_v2.IsValueCreated) _v2.Value.Dispose();
+    }
+}

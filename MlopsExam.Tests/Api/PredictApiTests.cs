@@ -54,6 +54,11 @@ public sealed class PredictApiTests(V1ApiFixture fixture) : IClassFixture<V1ApiF
     [InlineData("{\"sentence\": \"good\"", 400, "not valid JSON")]
     [InlineData("", 400, "not valid JSON")]
     [InlineData("\"good\"", 400, "must be a JSON object")]
+    [InlineData("{\"sentence\": \"\\ud800\"}", 400, "not valid Unicode")]           // lone high surrogate
+    [InlineData("{\"sentence\": \"good \\udc00 film\"}", 400, "not valid Unicode")]  // lone low surrogate
+    [InlineData("{\"sentence\": \"good \\ufffe\"}", 400, "U+FFFE or U+FFFF")]       // a byte-swapped BOM
+    [InlineData("{\"sentence\": \"a\", \"sentence\": \"b\"}", 400, "appears 2 times")]
+    [InlineData("{\"sentence\": \"a\", \"sent\\u0065nce\": 1}", 400, "appears 2 times")]
     public async Task Bad_bodies_get_problem_details_saying_what_is_wrong(string body, int status, string detail)
     {
         using var response = await Client().PostAsync("/predict", Json(body));
@@ -64,6 +69,49 @@ public sealed class PredictApiTests(V1ApiFixture fixture) : IClassFixture<V1ApiF
         Assert.Equal(status, problem.GetProperty("status").GetInt32());
         Assert.Contains(detail, problem.GetProperty("detail").GetString());
         Assert.Equal(ApiFactory.InstanceId, problem.GetProperty("replica").GetString());
+    }
+
+    [Fact]
+    public async Task Sentence_that_is_not_utf8_is_a_400_naming_the_problem()
+    {
+        var body = new ByteArrayContent([.. "{\"sentence\": \"caf"u8, 0xE9, .. "\"}"u8]); // Latin-1 é
+        body.Headers.ContentType = new("application/json");
+        using var response = await Client().PostAsync("/predict", body);
+
+        Assert.Equal(HttpStatusCode.BadRequest, response.StatusCode);
+        Assert.Contains("not valid Unicode", (await BodyAsync(response)).GetProperty("detail").GetString());
+    }
+
+    [Fact]
+    public async Task Escaped_surrogate_pair_and_utf8_byte_order_mark_are_accepted()
+    {
+        using var pair = await Client().PostAsync("/predict", Json("{\"sentence\": \"great film \\ud83c\\udfac\"}"));
+        var bom = new ByteArrayContent([0xEF, 0xBB, 0xBF, .. "{\"sentence\": \"great film\"}"u8]);
+        bom.Headers.ContentType = new("application/json");
+        using var withBom = await Client().PostAsync("/predict", bom);
+
+        Assert.Equal(HttpStatusCode.OK, pair.StatusCode);
+        Assert.Equal(HttpStatusCode.OK, withBom.StatusCode);
+    }
+
+    [Theory]
+    [InlineData("application/json", 200)]
+    [InlineData("application/json; charset=utf-8", 200)]
+    [InlineData("Application/JSON; Charset=\"UTF-8\"", 200)]
+    [InlineData("application/vnd.example+json", 200)]
+    [InlineData("application/json; charset=utf-16", 415)]
+    [InlineData("application/json; charset=iso-8859-1", 415)]
+    [InlineData("text/plain", 415)]
+    [InlineData("application/jsonx", 415)]
+    public async Task Json_is_read_as_utf8_only_any_other_charset_is_a_415(string contentType, int expected)
+    {
+        var content = new ByteArrayContent("{\"sentence\": \"good\"}"u8.ToArray());
+        content.Headers.TryAddWithoutValidation("Content-Type", contentType);
+        using var response = await Client().PostAsync("/predict", content);
+
+        Assert.Equal(expected, (int)response.StatusCode);
+        if (expected == 415)
+            Assert.False(string.IsNullOrWhiteSpace((await BodyAsync(response)).GetProperty("detail").GetString()));
     }
 
     [Fact]
@@ -86,7 +134,9 @@ public sealed class PredictApiTests(V1ApiFixture fixture) : IClassFixture<V1ApiF
         Assert.Equal(HttpStatusCode.UnsupportedMediaType, form.StatusCode);
         Assert.Equal(415, (await BodyAsync(form)).GetProperty("status").GetInt32());
         Assert.Equal(HttpStatusCode.MethodNotAllowed, get.StatusCode);
-        Assert.Equal(405, (await BodyAsync(get)).GetProperty("status").GetInt32());
+        var notAllowed = await BodyAsync(get);
+        Assert.Equal(405, notAllowed.GetProperty("status").GetInt32());
+        Assert.Contains("GET is not allowed", notAllowed.GetProperty("detail").GetString());
     }
 
     [Fact]

@@ -9,7 +9,7 @@ namespace MlopsExam.Tests.Gateway;
 /// is broken and when the stack is down (every test needs real answers from nginx and the API).
 /// Concrete classes bind it to a stack: <see cref="AspireGatewayTests"/> and the compose tests.
 /// </summary>
-public abstract class GatewayFeatureTests<TStack>(TStack stack) where TStack : GatewayStack
+public abstract partial class GatewayFeatureTests<TStack>(TStack stack) where TStack : GatewayStack
 {
     // The rate limit documented in deployments/nginx/conf.d: 10 r/s, burst 5, nodelay.
     private const int RatePerSecond = 10;
