@@ -21,6 +21,7 @@ public static partial class PredictEndpoints
             .ProducesValidationProblem()
             .ProducesProblem(StatusCodes.Status413PayloadTooLarge)
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType);
+        app.MapShadowEndpoints();
         return app;
     }
 
@@ -29,9 +30,11 @@ public static partial class PredictEndpoints
         SentimentModel model,
         IOptions<ServingOptions> options,
         PredictionMetrics metrics,
+        ShadowQueue shadow,
         ILogger<PredictRequest> logger,
         CancellationToken ct)
     {
+        metrics.TimeRequest(http);
         var serving = options.Value;
         var requestId = RequestId(http);
         http.Response.Headers[InstanceHeader] = serving.InstanceId;
@@ -49,6 +52,8 @@ public static partial class PredictEndpoints
         var elapsed = Stopwatch.GetElapsedTime(started);
         metrics.Predicted(prediction.Label, elapsed);
         LogPredicted(logger, prediction.Label, prediction.Confidence, serving.Variant, serving.InstanceId, requestId, elapsed.TotalMilliseconds);
+        // Marked by the gateway (X-Shadow: 1): a copy for the challenger, sent in the background.
+        shadow.OfferIfMarked(http.Request, new ShadowCopy(outcome.Request.Sentence, requestId, prediction.Label, prediction.PositiveProbability));
 
         return TypedResults.Ok(new PredictResponse(
             prediction.Label,
