@@ -15,6 +15,8 @@ STACK ?= $(shell if [ -n "$$(docker compose ps -q gateway 2>/dev/null)" ]; then 
 GATEWAY ?= https://localhost
 SENTENCE ?= A gripping, beautifully acted film.
 TEST_FILTER ?=
+# Where `make ab-report` reads the A/B figures (the stacks publish Prometheus on loopback only).
+PROMETHEUS ?= http://127.0.0.1:9090
 RESULTS_DIR ?= .artifacts/test-results
 
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
@@ -98,6 +100,12 @@ train: ## Retrain v1 and v2 from SST-2 (SST2_DIR) into models/, with their metri
 .PHONY: bench
 bench: ## Benchmark v1 vs v2: accuracy and predict latency (p50/p99, single and batched)
 	dotnet run --project MlopsExam.Training -c Release -- bench --data "$(SST2_DIR)"
+
+##@ Experiments
+
+.PHONY: ab-report
+ab-report: ## v1 vs v2 over the last 5 min from Prometheus: a table here, .artifacts/ab-report.png and .json
+	dotnet run --project MlopsExam.Reports -c $(CONFIGURATION) -- ab --prometheus "$(PROMETHEUS)" --out .artifacts/ab-report.png
 
 ##@ Test
 
