@@ -21,6 +21,8 @@ SENTENCE ?= A gripping, beautifully acted film.
 TEST_FILTER ?=
 # Extra arguments of `make loadtest`, e.g. LOADTEST_ARGS="--duration 20 --clients 32".
 LOADTEST_ARGS ?=
+# Where `make ab-report` reads the A/B figures (the stacks publish Prometheus on loopback only).
+PROMETHEUS ?= http://127.0.0.1:9090
 RESULTS_DIR ?= .artifacts/test-results
 
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
@@ -112,6 +114,12 @@ loadtest: ## Load benchmark of the compose stack (make up first): direct vs gate
 	@command -v h2load >/dev/null || { echo "installing h2load (Debian nghttp2-client)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null; }
 	@[ -n "$$(docker compose ps -q gateway 2>/dev/null)" ] || { echo "The compose stack is not running: make up"; exit 1; }
 	dotnet run --project MlopsExam.LoadTest -c Release -- $(LOADTEST_ARGS)
+
+##@ Experiments
+
+.PHONY: ab-report
+ab-report: ## v1 vs v2 over the last 5 min from Prometheus: a table here, .artifacts/ab-report.png and .json
+	dotnet run --project MlopsExam.Reports -c $(CONFIGURATION) -- ab --prometheus "$(PROMETHEUS)" --out .artifacts/ab-report.png
 
 ##@ Test
 

@@ -28,6 +28,7 @@ public static partial class PredictEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status500InternalServerError);
+        app.MapShadowEndpoints();
         return app;
     }
 
@@ -36,9 +37,11 @@ public static partial class PredictEndpoints
         SentimentModel model,
         IOptions<ServingOptions> options,
         PredictionMetrics metrics,
+        ShadowQueue shadow,
         ILogger<PredictRequest> logger,
         CancellationToken ct)
     {
+        metrics.TimeRequest(http);
         var serving = options.Value;
         var requestId = RequestId(http);
         http.Response.Headers[InstanceHeader] = serving.InstanceId;
@@ -56,6 +59,8 @@ public static partial class PredictEndpoints
         var elapsed = Stopwatch.GetElapsedTime(started);
         metrics.Predicted(prediction.Label, elapsed);
         LogPredicted(logger, prediction.Label, prediction.Confidence, serving.Variant, serving.InstanceId, requestId, elapsed.TotalMilliseconds);
+        // Marked by the gateway (X-Shadow: 1): a copy for the challenger, sent in the background.
+        shadow.OfferIfMarked(http.Request, new ShadowCopy(outcome.Request.Sentence, requestId, prediction.Label, prediction.PositiveProbability));
 
         // Debug variant only: both probabilities, in debug and (the same object) in prediction_proba_dict.
         var probabilities = serving.IncludeDebugFields

@@ -38,6 +38,7 @@ public static class ServingExtensions
             return SentimentModel.Load(path, serving.ModelSha256);
         });
         builder.Services.AddSingleton<PredictionMetrics>();
+        builder.Services.AddShadowTraffic();
         // Loads the model before the server accepts requests: a missing or tampered model stops start-up.
         builder.Services.AddHostedService<ModelLoader>();
         builder.Services.AddHealthChecks().AddCheck<ModelHealthCheck>("model");

@@ -33,4 +33,21 @@ public sealed class ServingOptions
     /// <summary>Longest accepted sentence, in characters. The gateway also caps bodies at 16 KiB.</summary>
     [Range(1, 10_000)]
     public int MaxSentenceLength { get; set; } = 1000;
+
+    /// <summary>Base URL of the challenger that receives shadow copies (e.g. <c>http://api-v2:8080</c>).
+    /// Empty: requests marked <c>X-Shadow: 1</c> are answered as usual and not copied. Checked at
+    /// start (an absolute URL) by <see cref="ShadowExtensions"/>.</summary>
+    public string? ShadowUrl { get; set; }
+
+    /// <summary>Copies waiting to be sent; one more is dropped (and counted), never waited for.</summary>
+    [Range(1, 1_000_000)]
+    public int ShadowQueueCapacity { get; set; } = 1000;
+
+    /// <summary>Longest wait for the challenger's answer to one copy, in milliseconds.</summary>
+    [Range(1, 60_000)]
+    public int ShadowTimeoutMs { get; set; } = 2000;
+
+    /// <summary>Copies in flight at once (each worker sends one at a time).</summary>
+    [Range(1, 64)]
+    public int ShadowConcurrency { get; set; } = 4;
 }

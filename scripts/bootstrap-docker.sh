@@ -52,15 +52,27 @@ install_engine() {
 }
 
 # What the tests and `make predict` call on the host: curl (HTTP/2 bursts), openssl (TLS
-# handshakes), jq (request bodies). Present on most machines; installed when one is missing.
+# handshakes), jq (request bodies), promtool (the recording rules' unit tests; Debian ships it in
+# the prometheus package). Present on most machines; installed when one is missing.
 install_host_tools() {
-  local missing=()
-  for tool in curl openssl jq; do command -v "$tool" >/dev/null 2>&1 || missing+=("$tool"); done
+  local missing=() tool
+  for tool in curl openssl jq promtool; do
+    command -v "$tool" >/dev/null 2>&1 || missing+=("$([ "$tool" = promtool ] && echo prometheus || echo "$tool")")
+  done
   [ ${#missing[@]} -eq 0 ] && return
   need_root
   log "installing ${missing[*]}"
   apt_update_once
+  # The prometheus package would start its own server on :9090, where the stacks publish theirs:
+  # a policy-rc.d (unless the machine has one) tells its install not to start anything.
+  local policy=/usr/sbin/policy-rc.d own_policy=0
+  if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; own_policy=1; fi
   DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+  if [ $own_policy -eq 1 ]; then rm -f "$policy"; fi
+  # Nor at the next boot (systemd machines): only promtool is wanted.
+  if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable prometheus >/dev/null 2>&1 || true
+  fi
 }
 
 plugin_ok() { docker "$1" version >/dev/null 2>&1; }

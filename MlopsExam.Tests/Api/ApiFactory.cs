@@ -9,6 +9,9 @@ public sealed class ApiFactory(string variant = "v1", bool debugFields = false, 
 {
     public const string InstanceId = "api-test-1";
 
+    /// <summary>More settings or services for one test (applied last).</summary>
+    public Action<IWebHostBuilder>? Configure { get; init; }
+
     protected override void ConfigureWebHost(IWebHostBuilder builder)
     {
         builder.UseEnvironment("Production"); // no developer exception page: what users get
@@ -18,6 +21,7 @@ public sealed class ApiFactory(string variant = "v1", bool debugFields = false, 
         builder.UseSetting("Serving:IncludeDebugFields", debugFields ? "true" : "false");
         if (modelSha256 is not null)
             builder.UseSetting("Serving:ModelSha256", modelSha256);
+        Configure?.Invoke(builder);
     }
 }
 
