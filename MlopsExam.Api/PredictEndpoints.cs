@@ -11,6 +11,10 @@ public static partial class PredictEndpoints
     public const string RequestIdHeader = "X-Request-Id";
     /// <summary>Response header naming the replica that answered.</summary>
     public const string InstanceHeader = "X-Instance-Id";
+    /// <summary>Response header naming the variant that answered; the gateway returns it as X-Routed-To.</summary>
+    public const string VariantHeader = "X-Variant";
+    /// <summary>Request header with the variant the gateway routed to (deployments/nginx/conf.d/ab-routing.conf).</summary>
+    public const string RequestedVariantHeader = "X-Requested-Variant";
 
     public static IEndpointRouteBuilder MapPredictEndpoints(this IEndpointRouteBuilder app)
     {
@@ -45,6 +49,13 @@ public static partial class PredictEndpoints
         var serving = options.Value;
         var requestId = RequestId(http);
         http.Response.Headers[InstanceHeader] = serving.InstanceId;
+        http.Response.Headers[VariantHeader] = serving.Variant;
+        // Routed to another variant and answered here: nginx's backup servers, v1 standing in for a down v2.
+        if (http.Request.Headers[RequestedVariantHeader] is [{ Length: > 0 } requested] && requested != serving.Variant)
+        {
+            metrics.Fallback(requested);
+            LogFallback(logger, requested, serving.Variant, serving.InstanceId, requestId);
+        }
 
         var outcome = await PredictRequestReader.ReadAsync(http.Request, serving.MaxSentenceLength, ct);
         if (outcome.Request is null)
@@ -93,6 +104,10 @@ public static partial class PredictEndpoints
     [LoggerMessage(Level = LogLevel.Information,
         Message = "predict label={Label} confidence={Confidence:F3} variant={Variant} instance={InstanceId} request_id={RequestId} inference_ms={InferenceMs:F3}")]
     private static partial void LogPredicted(ILogger logger, string label, float confidence, string variant, string instanceId, string requestId, double inferenceMs);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "fallback requested_variant={Requested} served_variant={Variant} instance={InstanceId} request_id={RequestId}")]
+    private static partial void LogFallback(ILogger logger, string requested, string variant, string instanceId, string requestId);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "rejected reason={Reason} variant={Variant} instance={InstanceId} request_id={RequestId}")]

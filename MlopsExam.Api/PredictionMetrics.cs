@@ -31,6 +31,7 @@ public sealed class PredictionMetrics
     private readonly Histogram<double> _request;
     private readonly Counter<long> _shadowCopies;
     private readonly Counter<long> _shadowPredictions;
+    private readonly Counter<long> _fallbacks;
     private readonly KeyValuePair<string, object?>[] _common;
 
     public PredictionMetrics(IMeterFactory meterFactory, Microsoft.Extensions.Options.IOptions<ServingOptions> options, MlopsExam.Model.SentimentModel model)
@@ -52,6 +53,8 @@ public sealed class PredictionMetrics
             {
                 HistogramBucketBoundaries = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
             });
+        _fallbacks = meter.CreateCounter<long>("sentiment.variant.fallbacks", "{request}",
+            "Requests the gateway routed to another variant (X-Requested-Variant) that this replica answered: v1 serving for a down v2.");
         _shadowCopies = meter.CreateCounter<long>("sentiment.shadow.copies", "{copy}", "Shadow copies of served requests, by outcome (sent, dropped, failed, unconfigured).");
         _shadowPredictions = meter.CreateCounter<long>("sentiment.shadow.predictions", "{prediction}",
             "Predictions made on shadow copies, by label and agreement with the served label.");
@@ -84,6 +87,9 @@ public sealed class PredictionMetrics
             return Task.CompletedTask;
         });
     }
+
+    /// <summary>This replica answered a request routed to <paramref name="requested"/> (its pool had no live server).</summary>
+    public void Fallback(string requested) => _fallbacks.Add(1, new TagList(_common) { { "requested_variant", requested } });
 
     public void ShadowCopy(string outcome) => _shadowCopies.Add(1, new TagList(_common) { { "outcome", outcome } });
 

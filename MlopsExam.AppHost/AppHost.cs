@@ -24,16 +24,26 @@ var rateLimitBurst = builder.AddSetting("rate-limit-burst", "RATE_LIMIT_BURST", 
 // Which model file each variant serves is configuration (appsettings.json, Models:v1 / Models:v2).
 var apiV1 = builder.AddApiReplicas("api-v1", variant: "v1", replicas: 3);
 var apiV2 = builder.AddApiReplicas("api-v2", variant: "v2", replicas: 1, includeDebugFields: true);
+// Shadow traffic: v1 replicas copy the requests the gateway marks to the challenger, after answering.
+apiV1.WithShadowTarget(apiV2[0]);
+
+// Experiments (deployments/nginx/conf.d/ab-routing.conf): the canary share of clients sent to v2,
+// the shadow share of v1 requests copied to v2; 0 and 0 (the defaults) is the seed's routing exactly.
+var canaryPercent = builder.AddSetting("canary-percent", "CANARY_PERCENT", "0");
+var shadowPercent = builder.AddSetting("shadow-percent", "SHADOW_PERCENT", "0");
 
 // The only entry point: TLS, basic auth, rate limit, A/B routing, load balancing.
 var gateway = builder.AddGateway("gateway", apiV1, apiV2, basicAuthUser, basicAuthPassword)
     .WithEnvironment("RATE_LIMIT_RPS", rateLimitRps)
-    .WithEnvironment("RATE_LIMIT_BURST", rateLimitBurst);
+    .WithEnvironment("RATE_LIMIT_BURST", rateLimitBurst)
+    .WithEnvironment("CANARY_PERCENT", canaryPercent)
+    .WithEnvironment("SHADOW_PERCENT", shadowPercent);
 
 // nginx's stub_status in Prometheus format.
 var gatewayExporter = builder.AddDockerfile("gateway-exporter", builder.Deployments("nginx"), stage: "exporter")
     .WithHttpEndpoint(targetPort: GatewayPorts.Exporter, name: "metrics")
     .WithHttpHealthCheck("/", endpointName: "metrics")
+    .WithHardening()
     .WithEnvironment("NGINX_STATUS_URI", ReferenceExpression.Create($"{gateway.GetEndpoint("status")}/stub_status"))
     .WaitFor(gateway);
 
@@ -43,6 +53,9 @@ var gatewayExporter = builder.AddDockerfile("gateway-exporter", builder.Deployme
 builder.AddDockerfile("prometheus", builder.Deployments("prometheus"))
     .WithHttpEndpoint(port: 9090, targetPort: 9090, name: "http")
     .WithHttpHealthCheck("/-/ready")
+    .WithHardening("/etc/prometheus/targets:uid=10102,gid=10102,mode=0755,size=1m")
+    // The TSDB, in a named volume (it takes the image folder's owner, user prometheus), as under compose.
+    .WithVolume("prometheus-data", "/var/lib/prometheus/metrics2")
     .WithEnvironment("SCRAPE_API_V1", apiV1.HostAndPortList())
     .WithEnvironment("SCRAPE_API_V2", apiV2.HostAndPortList())
     .WithEnvironment("SCRAPE_GATEWAY", gatewayExporter.GetEndpoint("metrics").Property(EndpointProperty.HostAndPort))

@@ -59,7 +59,8 @@ public sealed class AppModelTests : IAsyncLifetime
 
         Assert.All(external, x => Assert.Equal("gateway", x.Resource));
         Assert.Equal([80, 443], external.Select(x => x.Endpoint.Port ?? 0).Order());
-        Assert.Equal([80, 443], external.Select(x => x.Endpoint.TargetPort ?? 0).Order());
+        // nginx runs unprivileged and listens on 8080/8443 inside its container.
+        Assert.Equal([8080, 8443], external.Select(x => x.Endpoint.TargetPort ?? 0).Order());
     }
 
     [Fact]

@@ -102,7 +102,7 @@ public sealed partial class ComposeMatchesAppModelTests : IAsyncLifetime
         var compose = _compose.Services.Values.SelectMany(s => s.Ports.Where(p => p.HostIp is null).Select(p => $"{s.Name} {p.Host}:{p.Container}"));
 
         Assert.Equal(app.Order(), compose.Order());
-        Assert.Equal(["gateway 443:443", "gateway 80:80"], compose.Order());
+        Assert.Equal(["gateway 443:8443", "gateway 80:8080"], compose.Order());
     }
 
     [Fact]
@@ -176,7 +176,9 @@ public sealed partial class ComposeMatchesAppModelTests : IAsyncLifetime
     [Fact]
     public void Same_bind_mounts()
     {
+        // The password file is a `secrets:` entry under compose, a read-only bind mount under the AppHost.
         var app = _app.SelectMany(s => s.Value.SelectMany(r => r.Annotations.OfType<ContainerMountAnnotation>())
+            .Where(m => !m.Target.StartsWith("/run/secrets/", StringComparison.Ordinal))
             .Select(m => Line(s.Key, m.Type == ContainerMountType.BindMount ? m.Source : null, m.Target, m.IsReadOnly)));
         var compose = _compose.Services.Values.SelectMany(s => s.Mounts.Select(m => Line(s.Name, m.Source, m.Target, m.ReadOnly)));
 

@@ -93,7 +93,19 @@ public sealed class ComposeStack : GatewayStack
     public async Task StartReplicaAsync(string instanceId, CancellationToken ct) =>
         await DockerCli.RunCheckedAsync(["start", await ContainerOfInstanceAsync(instanceId, ct)], CommandTimeout, ct);
 
-    /// <summary>Prometheus publishes no port under compose: ask it from inside its container.</summary>
+    public override async Task<IReadOnlyDictionary<string, string>> ContainerIdsAsync(CancellationToken ct)
+    {
+        var found = new Dictionary<string, string>();
+        foreach (var service in new[] { "gateway", "gateway-exporter", "prometheus", "api-v1", "api-v2" })
+        {
+            var ids = (await DockerCli.RunCheckedAsync(["compose", "ps", "--quiet", service], CommandTimeout, ct)).Stdout
+                .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
+            if (ids.Length > 0) found[service] = ids[0];
+        }
+        return found;
+    }
+
+    /// <summary>Prometheus, asked from inside its container (it is also on 127.0.0.1:9090).</summary>
     public override async Task<string> QueryPrometheusAsync(string pathAndQuery, CancellationToken ct)
     {
         var url = "http://localhost:9090" + pathAndQuery;

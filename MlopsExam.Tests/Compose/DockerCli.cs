@@ -18,7 +18,8 @@ public static class DockerCli
             : throw new InvalidOperationException($"'docker {string.Join(' ', args)}' exited with {ExitCode}:\n{Output.Trim()}");
     }
 
-    public static async Task<Result> RunAsync(IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct = default)
+    public static async Task<Result> RunAsync(IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct = default,
+        IReadOnlyDictionary<string, string>? environment = null)
     {
         var psi = new ProcessStartInfo("docker")
         {
@@ -29,6 +30,7 @@ public static class DockerCli
             WorkingDirectory = RepoLayout.Root,
         };
         foreach (var arg in args) psi.ArgumentList.Add(arg);
+        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
 
         using var process = Process.Start(psi)!;
         process.StandardInput.Close();
@@ -49,6 +51,7 @@ public static class DockerCli
         return new Result(process.ExitCode, await stdout, await stderr);
     }
 
-    public static async Task<Result> RunCheckedAsync(IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct = default) =>
-        (await RunAsync(args, timeout, ct)).EnsureSuccess(args);
+    public static async Task<Result> RunCheckedAsync(IReadOnlyList<string> args, TimeSpan timeout, CancellationToken ct = default,
+        IReadOnlyDictionary<string, string>? environment = null) =>
+        (await RunAsync(args, timeout, ct, environment)).EnsureSuccess(args);
 }

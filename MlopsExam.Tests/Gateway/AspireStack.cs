@@ -77,6 +77,22 @@ public sealed class AspireStack : GatewayStack
         lock (log) return Task.FromResult(log.ToString());
     }
 
+    /// <summary>DCP names a container after its resource plus a random suffix ("gateway-abcd1234").</summary>
+    public override Task<IReadOnlyDictionary<string, string>> ContainerIdsAsync(CancellationToken ct)
+    {
+        var (code, output) = Shell.Run("docker", ["ps", "--format", "{{.Names}} {{.ID}}"], TimeSpan.FromSeconds(30));
+        if (code != 0) throw new InvalidOperationException($"docker ps failed: {output}");
+        var containers = Model.Resources.OfType<ContainerResource>().Select(r => r.Name).ToHashSet();
+        var found = new Dictionary<string, string>();
+        foreach (var line in output.Split('\n', StringSplitOptions.RemoveEmptyEntries))
+        {
+            var parts = line.Split(' ');
+            var dash = parts[0].LastIndexOf('-');
+            if (dash > 0 && containers.Contains(parts[0][..dash])) found[parts[0][..dash]] = parts[1];
+        }
+        return Task.FromResult<IReadOnlyDictionary<string, string>>(found);
+    }
+
     public override async Task<string> QueryPrometheusAsync(string pathAndQuery, CancellationToken ct)
     {
         using var client = new HttpClient { BaseAddress = _app!.GetEndpoint("prometheus", "http"), Timeout = TimeSpan.FromSeconds(10) };

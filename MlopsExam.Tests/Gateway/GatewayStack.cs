@@ -37,6 +37,10 @@ public abstract class GatewayStack : IAsyncLifetime
     /// <summary>Everything replica <paramref name="instanceId"/> logged so far.</summary>
     public abstract Task<string> GetReplicaLogsAsync(string instanceId, CancellationToken ct);
 
+    /// <summary>The stack's containers by service name (compose: the first replica of each service):
+    /// under the AppHost, the gateway, its exporter and Prometheus (the APIs are processes there).</summary>
+    public abstract Task<IReadOnlyDictionary<string, string>> ContainerIdsAsync(CancellationToken ct);
+
     /// <summary>GET on Prometheus's HTTP API (e.g. <c>/api/v1/targets</c>), as JSON text.</summary>
     public abstract Task<string> QueryPrometheusAsync(string pathAndQuery, CancellationToken ct);
 

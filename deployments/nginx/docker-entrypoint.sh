@@ -1,28 +1,36 @@
 #!/bin/sh
 # Gateway entrypoint: renders the runtime part of the nginx configuration from
-# the environment, then execs the command (default: nginx -g 'daemon off;').
+# the environment, starts the upstream watcher, then execs the command
+# (default: nginx -e stderr -g 'daemon off;'). Runs as the unprivileged user
+# nginx (uid 10101), like nginx itself; writes only to /run/nginx (a tmpfs) and,
+# once, the certificate pair into /etc/nginx/certs.
 #
 # Environment:
 #   API_V1_SERVERS       required  host:port list (spaces or commas) -> upstream api_v1
-#   API_V2_SERVERS       required  same, -> upstream api_v2
-#   BASIC_AUTH_PASSWORD  required  password for /predict (never printed)
+#   API_V2_SERVERS       required  same, -> upstream api_v2 (api_v1's servers are its backup)
+#   BASIC_AUTH_PASSWORD_FILE       file holding the password for /predict (a compose/swarm
+#                                  secret; preferred: no environment variable shows it)
+#   BASIC_AUTH_PASSWORD            the password itself, when no file is given (never printed)
 #   BASIC_AUTH_USER      mlops     user name for /predict
+#   BASIC_AUTH_HASH      auto      auto | ssha | sha512crypt (AUTH-THREAT-MODEL.md)
 #   TLS_HOSTNAMES        localhost DNS names/IPs for a generated cert (CN = first)
-#   PUBLIC_HTTPS_PORT    443       port the port-80 redirect points to
+#   PUBLIC_HTTPS_PORT    443       port the plain-HTTP redirect points to
 #   RATE_LIMIT_RPS       10        /predict requests per second per client address
 #   RATE_LIMIT_BURST     5         requests above the rate a client may send at once
+#   CANARY_PERCENT       0         share of clients (X-Client-Id, else address) sent to v2
+#   SHADOW_PERCENT       0         share of v1 requests copied to v2 (X-Shadow: 1 to v1)
+#   UPSTREAM_WATCH_INTERVAL 2      seconds between DNS checks of the upstream names; 0: off
 #
-# Writes:
-#   /etc/nginx/generated/upstreams.conf, https-port.conf,
-#     rate-limit-zone.conf, rate-limit-predict.conf          every start
-#   /etc/nginx/generated/.htpasswd (root:www-data 640)       every start
-#   /etc/nginx/certs/nginx.crt + nginx.key (key 600)             only when both are absent
-# /etc/nginx/certs is meant to be a bind mount of deployments/nginx/certs/.
-# Runs as root (see the `user` directive in nginx.conf).
+# Writes (in /run/nginx/generated, every start; upstreams.conf again on changes):
+#   upstreams.conf, https-port.conf, rate-limit-zone.conf, rate-limit-predict.conf,
+#   experiments.conf, .htpasswd (mode 600)
+#   /etc/nginx/certs/nginx.crt + nginx.key (key 600)        only when both are absent
+# /etc/nginx/certs is a bind mount of deployments/nginx/certs/, which the host
+# makes writable for uid 10101 (scripts/prepare-gateway-files.sh).
 set -eu
 
 CERT_DIR=/etc/nginx/certs
-GEN_DIR=/etc/nginx/generated
+GEN_DIR=/run/nginx/generated
 
 die() {
     echo "gateway-entrypoint: error: $*" >&2
@@ -39,28 +47,52 @@ install_file() { # tmpfile target
     mv -f "$1" "$2"
 }
 
-render_upstream() { # name env_var_name value
-    entries=$(split_list "$3")
-    [ -n "$entries" ] || die "$2 is required: a list of host:port separated by spaces or commas, e.g. $2='api-v1:8080'"
+# Addresses of "host" now, one per line, sorted: an IP is itself; a name is
+# what the resolver says (Docker's DNS gives every replica of a compose service,
+# or of a swarm service's tasks.<name>). Nothing when it does not resolve.
+resolve() {
+    case $1 in
+        *[!0-9.]*) getent ahostsv4 "$1" 2>/dev/null | awk '{ print $1 }' | sort -u ;;
+        *) echo "$1" ;;
+    esac
+}
+
+# "server ADDRESS:PORT[ backup];" lines for a host:port list.
+server_lines() { # env_var_name value [backup]
+    for entry in $(split_list "$2"); do
+        host=${entry%:*}
+        port=${entry##*:}
+        case $entry in *:*) ;; *) die "$1: '$entry' is not host:port" ;; esac
+        case $port in '' | *[!0-9]*) die "$1: '$entry' has no numeric port" ;; esac
+        case $host in '' | *[!A-Za-z0-9._-]*) die "$1: '$entry' has an invalid host" ;; esac
+        for address in $(resolve "$host"); do
+            # Defaults: weight=1 max_fails=1 fail_timeout=10s.
+            echo "    server $address:$port${3:+ $3};"
+        done
+    done
+}
+
+upstream_block() { # name primary_lines backup_lines
     echo "upstream $1 {"
     # Shared memory for the state of the servers (failures, connections),
     # common to all workers (default: per worker).
     echo "    zone $1 64k;"
-    for entry in $entries; do
-        host=${entry%:*}
-        port=${entry##*:}
-        case $entry in *:*) ;; *) die "$2: '$entry' is not host:port" ;; esac
-        case $port in '' | *[!0-9]*) die "$2: '$entry' has no numeric port" ;; esac
-        case $host in '' | *[!A-Za-z0-9._:\[\]-]*) die "$2: '$entry' has an invalid host" ;; esac
-        # Defaults: weight=1 max_fails=1 fail_timeout=10s. A name with several
-        # addresses becomes several servers when nginx resolves it at start.
-        echo "    server $entry;"
-    done
+    if [ -n "$2" ]; then
+        printf '%s\n' "$2"
+        [ -z "$3" ] || printf '%s\n' "$3"
+    elif [ -n "$3" ]; then
+        # No primary address at all (every v2 replica gone): the backups serve.
+        printf '%s\n' "$3" | sed 's/ backup;$/;/'
+    else
+        # Nothing resolves yet: a placeholder nginx accepts; requests get a JSON 502
+        # until the watcher sees an address.
+        echo "    server 127.0.0.1:1 down;"
+    fi
     # Idle upstream connections kept open per worker (default: none). A
     # connection released while the cache is full is closed, so the cache must
     # hold what one worker has in flight at peak: with 16 it did not (load test:
     # ~45 new upstream connections per 1000 requests, ~1,000 sockets in
-    # TIME_WAIT); with 128, under 0.1. Kestrel keeps an idle connection 130 s,
+    # TIME_WAIT); with 128, under 1. Kestrel keeps an idle connection 130 s,
     # longer than keepalive_timeout (60 s), so nginx always closes first and
     # never reuses a connection the replica is closing.
     # https://nginx.org/en/docs/http/ngx_http_upstream_module.html#keepalive
@@ -71,13 +103,41 @@ render_upstream() { # name env_var_name value
     echo "}"
 }
 
+# Both pools from the names as they resolve now. api_v2 lists v1's servers as
+# `backup`: when no v2 server answers, a debug request is served by v1 rather
+# than failing (conf.d/ab-routing.conf), as ingress-nginx does for a canary
+# without endpoints.
+render_upstreams() {
+    v1=$(server_lines API_V1_SERVERS "$API_V1_SERVERS")
+    v2=$(server_lines API_V2_SERVERS "$API_V2_SERVERS")
+    v1_backup=$(server_lines API_V1_SERVERS "$API_V1_SERVERS" backup)
+    echo "# Generated by docker-entrypoint.sh from API_V1_SERVERS='$API_V1_SERVERS' API_V2_SERVERS='$API_V2_SERVERS'; do not edit."
+    upstream_block api_v1 "$v1" ""
+    upstream_block api_v2 "$v2" "$v1_backup"
+}
+
+# The watcher (why a watcher: see conf.d/upstreams.conf). Every INTERVAL
+# seconds it renders the pools again and, only when the set of addresses
+# changed, swaps the file and reloads nginx: new workers take the new servers,
+# old ones finish what they have in flight, so a replica added by --scale or by
+# Swarm gets traffic within seconds and a removed one costs no request.
+watch_upstreams() { # interval
+    while sleep "$1"; do
+        render_upstreams > "$GEN_DIR/upstreams.conf.next" 2>/dev/null || continue
+        if ! cmp -s "$GEN_DIR/upstreams.conf.next" "$GEN_DIR/upstreams.conf"; then
+            install_file "$GEN_DIR/upstreams.conf.next" "$GEN_DIR/upstreams.conf"
+            if nginx -e stderr -t -q 2>/dev/null && nginx -e stderr -s reload 2>/dev/null; then
+                echo "gateway-entrypoint: upstreams changed, nginx reloaded: $(grep -c '^    server' "$GEN_DIR/upstreams.conf") server lines" >&2
+            fi
+        fi
+    done
+}
+
 # --- upstreams --------------------------------------------------------------
 mkdir -p "$GEN_DIR"
-{
-    echo "# Generated by docker-entrypoint.sh at $(date -u +%Y-%m-%dT%H:%M:%SZ); do not edit."
-    render_upstream api_v1 API_V1_SERVERS "${API_V1_SERVERS:-}"
-    render_upstream api_v2 API_V2_SERVERS "${API_V2_SERVERS:-}"
-} > "$GEN_DIR/upstreams.conf.tmp"
+[ -n "$(split_list "${API_V1_SERVERS:-}")" ] || die "API_V1_SERVERS is required: a list of host:port separated by spaces or commas, e.g. API_V1_SERVERS='api-v1:8080'"
+[ -n "$(split_list "${API_V2_SERVERS:-}")" ] || die "API_V2_SERVERS is required: a list of host:port separated by spaces or commas, e.g. API_V2_SERVERS='api-v2:8080'"
+render_upstreams > "$GEN_DIR/upstreams.conf.tmp"
 install_file "$GEN_DIR/upstreams.conf.tmp" "$GEN_DIR/upstreams.conf"
 
 # --- redirect port ------------------------------------------------------------
@@ -109,8 +169,38 @@ install_file "$GEN_DIR/rate-limit-zone.conf.tmp" "$GEN_DIR/rate-limit-zone.conf"
 } > "$GEN_DIR/rate-limit-predict.conf.tmp"
 install_file "$GEN_DIR/rate-limit-predict.conf.tmp" "$GEN_DIR/rate-limit-predict.conf"
 
+# --- experiments: canary share and shadow share --------------------------------
+# split_clients takes no variables in its percentages, so the blocks are written
+# here; conf.d/ab-routing.conf says how they are used and how the hashing works.
+percent() { # name value
+    case $2 in '' | *[!0-9]*) die "$1 must be a whole percentage 0-100, got '$2'" ;; esac
+    [ "$2" -le 100 ] || die "$1 must be a whole percentage 0-100, got '$2'"
+    echo "$2"
+}
+canary=$(percent CANARY_PERCENT "${CANARY_PERCENT:-0}")
+shadow=$(percent SHADOW_PERCENT "${SHADOW_PERCENT:-0}")
+# $1 variable, $2 key, $3 percent, $4 value in the share, $5 value outside it.
+split_block() {
+    if [ "$3" -eq 0 ]; then
+        echo "map \$nginx_version $1 { default $5; }"
+    elif [ "$3" -eq 100 ]; then
+        echo "map \$nginx_version $1 { default $4; }"
+    else
+        echo "split_clients \"$2\" $1 {"
+        echo "    $3% $4;"
+        echo "    * $5;"
+        echo "}"
+    fi
+}
+{
+    echo "# Generated by docker-entrypoint.sh from CANARY_PERCENT=$canary SHADOW_PERCENT=$shadow; do not edit."
+    split_block '$canary_pool' '${experiment_client_key}' "$canary" api_v2 api_v1
+    split_block '$shadow_copy' '${request_id}' "$shadow" '"1"' '""'
+} > "$GEN_DIR/experiments.conf.tmp"
+install_file "$GEN_DIR/experiments.conf.tmp" "$GEN_DIR/experiments.conf"
+
 # --- TLS certificate ------------------------------------------------------------
-mkdir -p "$CERT_DIR"
+[ -d "$CERT_DIR" ] || die "$CERT_DIR is missing: mount deployments/nginx/certs there"
 # The exercise's template names the pair nginx.crt / nginx.key (graders pass
 # --cacert ./deployments/nginx/certs/nginx.crt); earlier versions of this
 # gateway wrote tls.crt / tls.key: take those over rather than make a new pair.
@@ -135,6 +225,7 @@ if [ -e "$CERT_DIR/nginx.crt" ] && [ -e "$CERT_DIR/nginx.key" ]; then
 elif [ -e "$CERT_DIR/nginx.crt" ] || [ -e "$CERT_DIR/nginx.key" ]; then
     die "only one of $CERT_DIR/nginx.crt and nginx.key exists; remove it or add its pair (existing files are never overwritten)"
 else
+    [ -w "$CERT_DIR" ] || die "$CERT_DIR is not writable by uid $(id -u) and holds no nginx.crt/nginx.key: run scripts/prepare-gateway-files.sh (make env does) so the gateway can generate its certificate there"
     san=""
     cn=""
     for name in $(split_list "${TLS_HOSTNAMES:-localhost}") 127.0.0.1 ::1; do
@@ -174,7 +265,13 @@ fi
 #     slows down guessing a weak password from a leaked file); a warning says so.
 #   BASIC_AUTH_HASH=ssha | sha512crypt: force one form.
 auth_user=${BASIC_AUTH_USER:-mlops}
-[ -n "${BASIC_AUTH_PASSWORD:-}" ] || die "BASIC_AUTH_PASSWORD is required (password for /predict); refusing to start without it"
+# The *_FILE convention of the official images: a secret mounted as a file
+# (compose/swarm `secrets:`) rather than a variable `docker inspect` shows.
+if [ -n "${BASIC_AUTH_PASSWORD_FILE:-}" ]; then
+    [ -r "$BASIC_AUTH_PASSWORD_FILE" ] || die "BASIC_AUTH_PASSWORD_FILE=$BASIC_AUTH_PASSWORD_FILE is not a readable file"
+    BASIC_AUTH_PASSWORD=$(cat "$BASIC_AUTH_PASSWORD_FILE")
+fi
+[ -n "${BASIC_AUTH_PASSWORD:-}" ] || die "BASIC_AUTH_PASSWORD_FILE (or BASIC_AUTH_PASSWORD) is required: the password for /predict; refusing to start without it"
 case $auth_user in '' | *:* | *[[:space:]]*) die "BASIC_AUTH_USER must be non-empty, without ':' or spaces" ;; esac
 
 # Upper bound of the password's entropy: length x log2(size of the character
@@ -217,19 +314,20 @@ else
     # SHA-512 crypt ($6$, 5000 rounds), checked by nginx with crypt(3).
     hash=$(printf '%s\n' "$BASIC_AUTH_PASSWORD" | openssl passwd -6 -stdin) || die "openssl passwd failed"
 fi
-# In the container's own generated/ folder (tmpfs when the root file system is
-# read-only), never in the certs/ bind mount: the hash does not leave the container.
+# In the tmpfs (never the certs bind mount): the hash does not leave the
+# container. Master and workers run as nginx, so 600 is enough.
 (
-    umask 027
+    umask 077
     printf '%s:%s\n' "$auth_user" "$hash" > "$GEN_DIR/.htpasswd.tmp"
 )
-# Workers (www-data) read it at request time; nobody else may.
-chown root:www-data "$GEN_DIR/.htpasswd.tmp"
-chmod 640 "$GEN_DIR/.htpasswd.tmp"
 install_file "$GEN_DIR/.htpasswd.tmp" "$GEN_DIR/.htpasswd"
-rm -f "$CERT_DIR/.htpasswd"
 unset BASIC_AUTH_PASSWORD hash digest salt
 
-echo "gateway-entrypoint: api_v1=[$(split_list "$API_V1_SERVERS" | paste -sd' ')] api_v2=[$(split_list "$API_V2_SERVERS" | paste -sd' ')]; TLS: $tls_note; htpasswd ($hash_mode) for user '$auth_user'; http redirects to port $https_port; rate limit ${rate} r/s burst ${burst}" >&2
+echo "gateway-entrypoint: api_v1=[$(split_list "$API_V1_SERVERS" | paste -sd' ')] api_v2=[$(split_list "$API_V2_SERVERS" | paste -sd' ')]; TLS: $tls_note; htpasswd ($hash_mode) for user '$auth_user'; http redirects to port $https_port; rate limit ${rate} r/s burst ${burst}; canary ${canary}%, shadow ${shadow}%; upstream watch every ${UPSTREAM_WATCH_INTERVAL:-2} s" >&2
 
+interval=${UPSTREAM_WATCH_INTERVAL:-2}
+case $interval in '' | *[!0-9]*) die "UPSTREAM_WATCH_INTERVAL must be whole seconds, got '$interval'" ;; esac
+if [ "$interval" -gt 0 ] && [ "${1:-}" = nginx ]; then
+    watch_upstreams "$interval" &
+fi
 exec "$@"
