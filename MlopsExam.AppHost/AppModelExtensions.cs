@@ -155,8 +155,8 @@ public static class AppModelExtensions
             .WithEndpoint("https", e => { e.Port = httpsPort; e.TargetPort = GatewayPorts.Https; e.UriScheme = "https"; e.IsProxied = false; e.IsExternal = true; }, createIfNotExists: true)
             .WithHttpEndpoint(targetPort: GatewayPorts.Status, name: "status")
             .WithHttpHealthCheck("/healthz", endpointName: "status")
-            .PublishPortAsComposeVariable("http", "GATEWAY_HTTP_PORT", "host port of the gateway's http (it redirects to https)")
-            .PublishPortAsComposeVariable("https", "GATEWAY_HTTPS_PORT", "host port of the gateway's https");
+            .PublishPortAsComposeVariable("http", "GATEWAY_HTTP_PORT", "host port of the gateway's http (it redirects to https)", GatewayPorts.Http)
+            .PublishPortAsComposeVariable("https", "GATEWAY_HTTPS_PORT", "host port of the gateway's https", GatewayPorts.Https);
         // Where http:// redirects to: the port clients use. Known here; under compose the published
         // port, which GATEWAY_HTTPS_PORT may move.
         gateway.WithEnvironment(context => context.EnvironmentVariables["PUBLIC_HTTPS_PORT"] = context.ExecutionContext.IsPublishMode

@@ -29,13 +29,14 @@ public sealed class ComposeVariableAnnotation(ComposeVariable variable) : IResou
     public ComposeVariable Variable { get; } = variable;
 }
 
-/// <summary>The host port of endpoint <see cref="EndpointName"/> is the variable <see cref="Variable"/>
-/// (its default: the endpoint's port).</summary>
-public sealed class ComposePublishedPortAnnotation(string endpointName, string variable, string description) : IResourceAnnotation
+/// <summary>The host port of endpoint <see cref="EndpointName"/> is the variable <see cref="Variable"/>,
+/// defaulting to <see cref="DefaultPort"/> (null: the endpoint's port in the model).</summary>
+public sealed class ComposePublishedPortAnnotation(string endpointName, string variable, string description, int? defaultPort) : IResourceAnnotation
 {
     public string EndpointName { get; } = endpointName;
     public string Variable { get; } = variable;
     public string Description { get; } = description;
+    public int? DefaultPort { get; } = defaultPort;
 }
 
 public static class ComposePublishingExtensions
@@ -90,10 +91,13 @@ public static class ComposePublishingExtensions
         this IResourceBuilder<ParameterResource> builder, string variable, string message, string description) =>
         builder.WithAnnotation(new ComposeVariableAnnotation(new ComposeVariable(variable, null, message, description)));
 
-    /// <summary>The host port of endpoint <paramref name="endpointName"/> is <c>${variable:-port}</c>.</summary>
+    /// <summary>The host port of endpoint <paramref name="endpointName"/> is <c>${variable:-defaultPort}</c>
+    /// (<paramref name="defaultPort"/> null: the endpoint's port, which configuration may have moved on the
+    /// machine that publishes; a constant keeps the file the same everywhere).</summary>
     public static IResourceBuilder<T> PublishPortAsComposeVariable<T>(
-        this IResourceBuilder<T> builder, string endpointName, string variable, string description) where T : IResourceWithEndpoints =>
-        builder.WithAnnotation(new ComposePublishedPortAnnotation(endpointName, variable, description));
+        this IResourceBuilder<T> builder, string endpointName, string variable, string description, int? defaultPort = null)
+        where T : IResourceWithEndpoints =>
+        builder.WithAnnotation(new ComposePublishedPortAnnotation(endpointName, variable, description, defaultPort));
 
     /// <summary>Puts a comment above an environment variable the service already has.</summary>
     public static ComposeService CommentEnvironment(this ComposeService service, string name, string comment)
@@ -281,7 +285,8 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
             ?? throw new InvalidOperationException($"Endpoint {endpoint.Name} of {resource.Name} is external but has no port.");
         var published = resource.Annotations.OfType<ComposePublishedPortAnnotation>().LastOrDefault(a => a.EndpointName == endpoint.Name);
         if (published is null) return port;
-        var variable = new ComposeVariable(published.Variable, port, null, published.Description);
+        var variable = new ComposeVariable(published.Variable,
+            published.DefaultPort?.ToString(System.Globalization.CultureInfo.InvariantCulture) ?? port, null, published.Description);
         file.Variables[variable.Name] = variable;
         return variable.Interpolation;
     }
