@@ -18,15 +18,18 @@ public sealed partial class ComposeFile
     public string Directory { get; }
     public IReadOnlyDictionary<string, ComposeService> Services { get; }
 
-    public static ComposeFile Load(string path)
+    public static ComposeFile Load(string path) =>
+        Parse(File.ReadAllText(path), Path.GetDirectoryName(Path.GetFullPath(path))!);
+
+    /// <summary>A compose file's text, its relative paths resolved against <paramref name="directory"/>.</summary>
+    public static ComposeFile Parse(string text, string directory)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var yaml = new YamlStream();
-        using (var reader = File.OpenText(path))
+        using (var reader = new StringReader(text))
             yaml.Load(new MergingParser(new Parser(reader)));
         var root = (YamlMappingNode)yaml.Documents.Single().RootNode;
         var services = Child<YamlMappingNode>(root, "services")
-            ?? throw new InvalidDataException($"{path} has no services.");
+            ?? throw new InvalidDataException("The compose file has no services.");
         return new ComposeFile(directory, services.Children.ToDictionary(
             kv => Scalar(kv.Key)!,
             kv => ReadService(directory, Scalar(kv.Key)!, (YamlMappingNode)kv.Value)));
