@@ -151,7 +151,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
     [Fact]
     public void Images_are_built_from_the_repository_dockerfiles_and_the_api_image_once_for_both_variants()
     {
-        string Describe(ComposeService s) => s.Build is null ? $"{s.Name}: runs {s.Image}"
+        string Describe(ParsedService s) => s.Build is null ? $"{s.Name}: runs {s.Image}"
             : $"{s.Name}: builds {s.Image} from {Path.GetRelativePath(RepoLayout.Root, s.Build.Dockerfile)} ({s.Build.Target ?? "last stage"}) in {Path.GetRelativePath(RepoLayout.Root, s.Build.Context)}";
         Assert.Equal(
         [
