@@ -51,6 +51,7 @@ var gatewayExporter = builder.AddDockerfile("gateway-exporter", builder.Deployme
 // Scrapes nginx (through the exporter) and every API replica; prometheus.yml is baked into the image.
 // Its UI and API on 127.0.0.1:9090 only, as the exercise's template publishes it (Aspire's proxy
 // listens on localhost); the gateway stays the only resource reachable from other machines.
+// It waits for the APIs too (already healthy by the time the exporter is), so its first scrape finds them.
 builder.AddDockerfile("prometheus", builder.Deployments("prometheus"))
     .WithHttpEndpoint(port: 9090, targetPort: 9090, name: "http")
     .WithHttpHealthCheck("/-/ready")
