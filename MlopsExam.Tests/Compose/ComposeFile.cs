@@ -12,31 +12,34 @@ namespace MlopsExam.Tests.Compose;
 /// </summary>
 public sealed partial class ComposeFile
 {
-    private ComposeFile(string directory, IReadOnlyDictionary<string, ComposeService> services) =>
+    private ComposeFile(string directory, IReadOnlyDictionary<string, ParsedService> services) =>
         (Directory, Services) = (directory, services);
 
     public string Directory { get; }
-    public IReadOnlyDictionary<string, ComposeService> Services { get; }
+    public IReadOnlyDictionary<string, ParsedService> Services { get; }
 
-    public static ComposeFile Load(string path)
+    public static ComposeFile Load(string path) =>
+        Parse(File.ReadAllText(path), Path.GetDirectoryName(Path.GetFullPath(path))!);
+
+    /// <summary>A compose file's text, its relative paths resolved against <paramref name="directory"/>.</summary>
+    public static ComposeFile Parse(string text, string directory)
     {
-        var directory = Path.GetDirectoryName(Path.GetFullPath(path))!;
         var yaml = new YamlStream();
-        using (var reader = File.OpenText(path))
+        using (var reader = new StringReader(text))
             yaml.Load(new MergingParser(new Parser(reader)));
         var root = (YamlMappingNode)yaml.Documents.Single().RootNode;
         var services = Child<YamlMappingNode>(root, "services")
-            ?? throw new InvalidDataException($"{path} has no services.");
+            ?? throw new InvalidDataException("The compose file has no services.");
         return new ComposeFile(directory, services.Children.ToDictionary(
             kv => Scalar(kv.Key)!,
             kv => ReadService(directory, Scalar(kv.Key)!, (YamlMappingNode)kv.Value)));
     }
 
-    private static ComposeService ReadService(string directory, string name, YamlMappingNode node)
+    private static ParsedService ReadService(string directory, string name, YamlMappingNode node)
     {
         var deploy = Child<YamlMappingNode>(node, "deploy");
         var replicas = Scalar(Child<YamlNode>(deploy, "replicas")) ?? Scalar(Child<YamlNode>(node, "scale"));
-        return new ComposeService(
+        return new ParsedService(
             name,
             Image: Scalar(Child<YamlNode>(node, "image")),
             Build: ReadBuild(directory, Child<YamlNode>(node, "build")),
@@ -48,14 +51,14 @@ public sealed partial class ComposeFile
             Healthcheck: Child<YamlMappingNode>(node, "healthcheck"));
     }
 
-    private static ComposeBuild? ReadBuild(string directory, YamlNode? node)
+    private static ParsedBuild? ReadBuild(string directory, YamlNode? node)
     {
         if (node is null) return null;
         var context = node is YamlMappingNode map ? Scalar(Child<YamlNode>(map, "context")) ?? "." : Scalar(node)!;
         var dockerfile = node is YamlMappingNode m ? Scalar(Child<YamlNode>(m, "dockerfile")) ?? "Dockerfile" : "Dockerfile";
         var target = node is YamlMappingNode t ? Scalar(Child<YamlNode>(t, "target")) : null;
         var contextPath = Path.GetFullPath(Path.Combine(directory, context));
-        return new ComposeBuild(contextPath, Path.GetFullPath(Path.Combine(contextPath, dockerfile)), target);
+        return new ParsedBuild(contextPath, Path.GetFullPath(Path.Combine(contextPath, dockerfile)), target);
     }
 
     /// <summary>Both forms: a map (NAME: value) or a list (NAME=value, or NAME alone).</summary>
@@ -69,19 +72,19 @@ public sealed partial class ComposeFile
     };
 
     /// <summary>"[ip:]host:container[/protocol]", "container", or {target, published}.</summary>
-    private static ComposePort ReadPort(YamlNode node)
+    private static ParsedPort ReadPort(YamlNode node)
     {
         if (node is YamlMappingNode map)
         {
             var published = Scalar(Child<YamlNode>(map, "published"));
-            return new ComposePort(Int(Scalar(Child<YamlNode>(map, "target"))!), published is null ? null : Int(WithDefaults(published)));
+            return new ParsedPort(Int(Scalar(Child<YamlNode>(map, "target"))!), published is null ? null : Int(WithDefaults(published)));
         }
         var parts = WithDefaults(Scalar(node)!).Split('/')[0].Split(':');
-        return new ComposePort(Int(parts[^1]), parts.Length >= 2 ? Int(parts[^2]) : null, parts.Length >= 3 ? parts[^3] : null);
+        return new ParsedPort(Int(parts[^1]), parts.Length >= 2 ? Int(parts[^2]) : null, parts.Length >= 3 ? parts[^3] : null);
     }
 
     /// <summary>Bind mounts; a named volume comes back with a null source path.</summary>
-    private static ComposeMount ReadMount(string directory, YamlNode node)
+    private static ParsedMount ReadMount(string directory, YamlNode node)
     {
         string source, target;
         bool readOnly;
@@ -91,7 +94,7 @@ public sealed partial class ComposeFile
             target = Scalar(Child<YamlNode>(map, "target"))!;
             readOnly = Scalar(Child<YamlNode>(map, "read_only")) is "true";
             if (Scalar(Child<YamlNode>(map, "type")) is not "bind")
-                return new ComposeMount(null, target, readOnly);
+                return new ParsedMount(null, target, readOnly);
         }
         else
         {
@@ -99,9 +102,9 @@ public sealed partial class ComposeFile
             (source, target) = (parts[0], parts[1]);
             readOnly = parts.Length > 2 && parts[2].Split(',').Contains("ro");
             if (!(source.StartsWith('.') || source.StartsWith('/') || source.StartsWith('~')))
-                return new ComposeMount(null, target, readOnly);
+                return new ParsedMount(null, target, readOnly);
         }
-        return new ComposeMount(Path.GetFullPath(Path.Combine(directory, source)), target, readOnly);
+        return new ParsedMount(Path.GetFullPath(Path.Combine(directory, source)), target, readOnly);
     }
 
     /// <summary>service -> condition; the list form means service_started.</summary>
@@ -131,22 +134,22 @@ public sealed partial class ComposeFile
     private static int Int(string value) => int.Parse(value, System.Globalization.CultureInfo.InvariantCulture);
 }
 
-public sealed record ComposeService(
+public sealed record ParsedService(
     string Name,
     string? Image,
-    ComposeBuild? Build,
+    ParsedBuild? Build,
     int Replicas,
     IReadOnlyDictionary<string, string?> Environment,
-    IReadOnlyList<ComposePort> Ports,
-    IReadOnlyList<ComposeMount> Mounts,
+    IReadOnlyList<ParsedPort> Ports,
+    IReadOnlyList<ParsedMount> Mounts,
     IReadOnlyDictionary<string, string> DependsOn,
     YamlMappingNode? Healthcheck);
 
 /// <summary>Absolute context and Dockerfile paths, and the stage built (null: the last one).</summary>
-public sealed record ComposeBuild(string Context, string Dockerfile, string? Target);
+public sealed record ParsedBuild(string Context, string Dockerfile, string? Target);
 
 /// <summary>A published port; <paramref name="HostIp"/> null means every address of the host.</summary>
-public sealed record ComposePort(int Container, int? Host, string? HostIp = null);
+public sealed record ParsedPort(int Container, int? Host, string? HostIp = null);
 
 /// <summary><paramref name="Source"/> is an absolute host path, or null for a named volume.</summary>
-public sealed record ComposeMount(string? Source, string Target, bool ReadOnly);
+public sealed record ParsedMount(string? Source, string Target, bool ReadOnly);
