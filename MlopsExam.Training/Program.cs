@@ -7,6 +7,7 @@ using MlopsExam.Training;
 //   bench [--data DIR] [--models DIR] [--ood DIR] [--runs N] [--json FILE]
 //                                                            accuracy (SST-2 test, each uci-sls file), capabilities, latency
 //   explore [--data DIR] [--ood DIR] [--only NAME]           dev-only comparison of candidate pipelines (SST-2 dev + uci-sls)
+//   weights [--data DIR] [--ood DIR]                         dev-only grid over v2's gated member weights (SST-2 dev + uci-sls + capabilities)
 const int Seed = 20250601;
 
 try
@@ -55,6 +56,9 @@ try
             }
             return 0;
         }
+        case "weights":
+            WeightSearch.Run(Sst2Dataset.Load(dataDir), outOfDomain, Seed, [0f, 1f, 2f, 3f]);
+            return 0;
         case "bench":
             Benchmark.Run(modelsDir, Sst2File.Read(Path.Combine(dataDir, "test.tsv")), outOfDomain,
                 int.Parse(options.GetValueOrDefault("runs") ?? "5", CultureInfo.InvariantCulture),
@@ -63,7 +67,8 @@ try
         default:
             Console.WriteLine("usage: MlopsExam.Training train [--data DIR] [--out DIR] [--variant v1|v2|all]\n" +
                               "       MlopsExam.Training bench [--data DIR] [--models DIR] [--ood DIR] [--runs N] [--json FILE]\n" +
-                              "       MlopsExam.Training explore [--data DIR] [--ood DIR] [--only NAME]");
+                              "       MlopsExam.Training explore [--data DIR] [--ood DIR] [--only NAME]\n" +
+                              "       MlopsExam.Training weights [--data DIR] [--ood DIR]");
             return command is "help" or "--help" or "-h" ? 0 : 2;
     }
 }
