@@ -7,6 +7,7 @@ using MlopsExam.Training;
 //   bench [--data DIR] [--models DIR] [--ood DIR] [--runs N] [--json FILE]
 //                                                            accuracy (SST-2 test, each uci-sls file), capabilities, latency
 //   explore [--data DIR] [--ood DIR] [--only NAME]           dev-only comparison of candidate pipelines (SST-2 dev + uci-sls)
+//   cases [--models DIR] [--variant v2] [--capability NAME]  each case of a capability with the model's p(positive)
 //   weights [--data DIR] [--ood DIR]                         dev-only grid over v2's gated member weights (SST-2 dev + uci-sls + capabilities)
 const int Seed = 20250601;
 
@@ -54,6 +55,15 @@ try
                     $"{candidate.IdSuffix,-28} dev {e.Dev.Accuracy:P2} AUC {e.Dev.Auc:F4} | uci-sls {string.Join(" ", e.OutOfDomain.Select(kv => $"{kv.Key[..3]} {kv.Value.Accuracy:P1}"))} mean {(e.OutOfDomain.Count > 0 ? e.OutOfDomainMean : 0):P2} | " +
                     $"fail% {string.Join(" ", e.Capabilities.Select(r => $"{Abbreviate(r.Capability.Name)} {100 * r.FailureRate:F0}"))} | {e.Seconds,5:F1}s {e.Bytes / 1024.0 / 1024.0,5:F2} MiB {e.SingleP50Us,5:F0}µs"));
             }
+            return 0;
+        }
+        case "cases":
+        {
+            // Every case of one capability with v2's (or --variant's) probability, for reading failures by template.
+            var model = SentimentModel.Load(Path.Combine(modelsDir, $"sentiment-{options.GetValueOrDefault("variant") ?? "v2"}.zip"));
+            var capability = CapabilitySuite.All.Single(c => c.Name == (options.GetValueOrDefault("capability") ?? "negated negative"));
+            foreach (var c in capability.Cases)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model.Predict(c.Text).PositiveProbability:F3}\t{c.Expected}\t{c.Text}"));
             return 0;
         }
         case "weights":
