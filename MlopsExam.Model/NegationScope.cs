@@ -25,6 +25,20 @@ public static class NegationScope
         ".", ",", ";", ":", "!", "?", "--", "...", "(", ")", "but", "yet", "though", "although", "however",
     ];
 
+    /// <summary>Whether a negation scopes over at least one word ("not good"; not "not ." alone).</summary>
+    public static bool HasScope(string normalized)
+    {
+        ArgumentNullException.ThrowIfNull(normalized);
+        var inScope = false;
+        foreach (var token in normalized.Split(' ', StringSplitOptions.RemoveEmptyEntries))
+        {
+            if (ScopeEnds.Contains(token)) inScope = false;
+            else if (Negators.Contains(token)) inScope = true;
+            else if (inScope) return true;
+        }
+        return false;
+    }
+
     public static string Mark(string normalized)
     {
         ArgumentNullException.ThrowIfNull(normalized);
@@ -73,6 +87,31 @@ public sealed class NegationScopeMapping : CustomMappingFactory<NegationScopeMap
     }
 
     public static void Map(Input input, Output output) => output.NegationMarked = NegationScope.Mark(input.Sentence);
+
+    public override Action<Input, Output> GetMapping() => Map;
+}
+
+/// <summary>
+/// 1 when the sentence has a negation with a word in its scope (<see cref="NegationScope.HasScope"/>),
+/// else 0: v2 scores negated sentences with members trained on negation counterfactuals and the
+/// others with members trained on SST-2 alone. A saved pipeline step, like <see cref="NegationScopeMapping"/>.
+/// </summary>
+[CustomMappingFactoryAttribute(ContractName)]
+public sealed class NegationGateMapping : CustomMappingFactory<NegationGateMapping.Input, NegationGateMapping.Output>
+{
+    public const string ContractName = "MlopsExam.NegationGate.v1";
+
+    public sealed class Input
+    {
+        public string Sentence { get; set; } = string.Empty;
+    }
+
+    public sealed class Output
+    {
+        public float Negated { get; set; }
+    }
+
+    public static void Map(Input input, Output output) => output.Negated = NegationScope.HasScope(input.Sentence) ? 1f : 0f;
 
     public override Action<Input, Output> GetMapping() => Map;
 }

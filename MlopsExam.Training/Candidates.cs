@@ -39,5 +39,21 @@ internal static class Candidates
             with { Augment = t => NegationAugmentation.Apply(t, 4, 1.0f) },
         Of("aug1-ens-neg-lr+lex+neg-nb", Members.NegatedNgramLr("a", 3, 4), Members.LexLr("e", 3, 4, 3, 2, negatedChars: true), Members.NbLr("c", 2, 5, negated: true))
             with { Augment = t => NegationAugmentation.Apply(t, 1, 1.0f) },
+        // Issue 12, second pass: dense VADER-style lexicon score (LexiconScore), member weights.
+        Augmented("lexonly-l3", Members.LexiconOnlyLr("f", 3)),
+        Augmented("v2-scorex1", Members.NegatedNgramLr("a", 3, 4), Members.LexLr("e", 3, 4, 3, 2, negatedChars: true, scoreScale: 1f), Members.NbLr("c", 2, 5, negated: true)),
+        Augmented("v2-scorex4", Members.NegatedNgramLr("a", 3, 4), Members.LexLr("e", 3, 4, 3, 2, negatedChars: true, scoreScale: 4f), Members.NbLr("c", 2, 5, negated: true)),
+        Variants.V2 with { Name = "x", IdSuffix = "gated4-l2=3" },
+        Variants.V2 with
+        {
+            Name = "x", IdSuffix = "gated5-l2=3",
+            FitRows = (ml, rows) => GatedEnsemble.Fit(ml, Sst2Dataset.ToDataView(ml, rows), Sst2Dataset.ToDataView(ml, NegationAugmentation.ApplyFrames(rows)),
+                (Members.NegatedNgramLr("lr", words: 3, chars: 4, l2: 3f), false, 2f, 0f),
+                (Members.LexLr("lex", words: 3, chars: 4, lexGrams: 3, contrastWords: 2, negatedChars: true, l2: 3f), false, 3f, 0f),
+                (Members.NbLr("nb", words: 2, chars: 5, l2: 3f, negated: true), false, 3f, 1f),
+                (Members.LexLr("lexneg", words: 3, chars: 4, lexGrams: 3, contrastWords: 2, negatedChars: true, l2: 3f), true, 0f, 2f),
+                (Members.NbLr("nbneg", words: 2, chars: 5, l2: 3f, negated: true), true, 0f, 1f)),
+        },
+        Augmented("v2+lexonly", Members.NegatedNgramLr("a", 3, 4), Members.LexLr("e", 3, 4, 3, 2, negatedChars: true), Members.NbLr("c", 2, 5, negated: true), Members.LexiconOnlyLr("f", 3)),
     ];
 }

@@ -75,8 +75,9 @@ internal sealed class ModelTrainer(Sst2Dataset data, int seed, IReadOnlyList<Out
         // A fresh context per model: the seed alone decides every random choice of the fit.
         var ml = new MLContext(seed);
         var stopwatch = Stopwatch.StartNew();
-        var trainView = Sst2Dataset.ToDataView(ml, variant.Augment is { } augment ? augment(data.Train) : data.Train);
-        var transformer = variant.Fit(ml, trainView);
+        var transformer = variant.FitRows is { } fitRows
+            ? fitRows(ml, data.Train)
+            : variant.Fit(ml, Sst2Dataset.ToDataView(ml, variant.Augment is { } augment ? augment(data.Train) : data.Train));
         stopwatch.Stop();
 
         // Written beside the target and moved in place, so a reader never sees half a file.

@@ -19,7 +19,21 @@ internal static class NegationAugmentation
 
     public static IReadOnlyList<LabelledSentence> Apply(IReadOnlyList<LabelledSentence> train) => Apply(train, MaxTokens, MinValence);
 
-    public static IReadOnlyList<LabelledSentence> Apply(IReadOnlyList<LabelledSentence> train, int maxTokens, float minValence)
+    /// <summary>
+    /// The negation frames of v2's counterfactuals (issue 12, second pass): besides "not/never/no P",
+    /// "not P at all", "nothing P" and "is n't P". A negative-polarity "at all" follows "not" in
+    /// SST-2 almost only in negative phrases ("not funny at all"), and "nothing"/"is n't" are the
+    /// other common English negators; without these frames the model read them as negative words.
+    /// </summary>
+    public static readonly string[] Frames = ["not {p}", "never {p}", "no {p}", "not {p} at all", "nothing {p}", "is n't {p}"];
+
+    public static IReadOnlyList<LabelledSentence> ApplyFrames(IReadOnlyList<LabelledSentence> train) => Apply(train, MaxTokens, MinValence, Frames);
+
+    public static IReadOnlyList<LabelledSentence> Apply(IReadOnlyList<LabelledSentence> train, int maxTokens, float minValence) =>
+        Apply(train, maxTokens, minValence, Negators.Select(n => n + " {p}").ToArray());
+
+    /// <summary>As above with other negation frames ("{p}" is the phrase).</summary>
+    public static IReadOnlyList<LabelledSentence> Apply(IReadOnlyList<LabelledSentence> train, int maxTokens, float minValence, string[] frames)
     {
         var seen = new HashSet<string>(train.Select(r => TextNormalizer.Normalize(r.Sentence)), StringComparer.Ordinal);
         var added = new List<LabelledSentence>();
@@ -31,9 +45,9 @@ internal static class NegationAugmentation
             if (NegationScope.Mark(phrase) != phrase || tokens.Any(t => t is "not" or "n't" or "no" or "never")) continue;
             var polar = tokens.Where(t => LexiconView.Lexicon.TryGetValue(t, out var v) && Math.Abs(v) >= minValence).ToList();
             if (polar.Count != 1 || LexiconView.Lexicon[polar[0]] > 0 != row.Label) continue;
-            foreach (var negator in Negators)
+            foreach (var frame in frames)
             {
-                var negated = $"{negator} {phrase}";
+                var negated = frame.Replace("{p}", phrase, StringComparison.Ordinal);
                 if (seen.Add(negated)) added.Add(new LabelledSentence(negated, !row.Label));
             }
         }

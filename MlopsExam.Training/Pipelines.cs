@@ -56,6 +56,14 @@ internal static class Pipelines
     public static IEstimator<ITransformer> LexiconView(MLContext ml) =>
         ml.Transforms.CustomMapping(new LexiconViewMapping().GetMapping(), LexiconViewMapping.ContractName);
 
+    /// <summary>Adds the column LexiconScore: VADER-style dense valence features (<see cref="MlopsExam.Model.LexiconScore"/>).</summary>
+    public static IEstimator<ITransformer> LexiconScore(MLContext ml) =>
+        ml.Transforms.CustomMapping(new LexiconScoreMapping().GetMapping(), LexiconScoreMapping.ContractName);
+
+    /// <summary>Adds the column Negated: 1 when a negation scopes over a word of the sentence (<see cref="NegationGateMapping"/>).</summary>
+    public static IEstimator<ITransformer> NegationGate(MLContext ml) =>
+        ml.Transforms.CustomMapping(new NegationGateMapping().GetMapping(), NegationGateMapping.ContractName);
+
     /// <summary>Word n-grams only (no char n-grams) of <paramref name="input"/>.</summary>
     public static IEstimator<ITransformer> WordGrams(MLContext ml, string output, string input, int wordNgrams) =>
         Featurize(ml, wordNgrams, 0, tfIdf: true, output, input);
@@ -85,13 +93,41 @@ internal static class Pipelines
     /// Ensemble of logistic models: averages their logits (the Score columns) and writes the
     /// columns a binary classifier gives (Score, Probability = sigmoid(Score), PredictedLabel).
     /// </summary>
-    public static IEstimator<ITransformer> AverageLogits(MLContext ml, params string[] scoreColumns)
-    {
-        var names = scoreColumns.Select((_, i) => $"s{i}").ToArray();
-        var mean = $"({string.Join(" + ", names)}) / {scoreColumns.Length}";
-        var lambda = $"({string.Join(", ", names)}) => {mean}";
-        return ml.Transforms.Expression("Score", lambda, scoreColumns)
+    public static IEstimator<ITransformer> AverageLogits(MLContext ml, params string[] scoreColumns) =>
+        AverageLogits(ml, scoreColumns, null);
+
+    /// <summary>
+    /// Weighted mean of the logits, sum(w_i * s_i) / sum(w_i); equal weights when
+    /// <paramref name="weights"/> is null (then the expression is the one of earlier models).
+    /// </summary>
+    public static IEstimator<ITransformer> AverageLogits(MLContext ml, string[] scoreColumns, float[]? weights) =>
+        ml.Transforms.Expression("Score", WeightedMean(scoreColumns, weights), scoreColumns)
             .Append(ml.Transforms.Expression("Probability", "s => 1 / (1 + exp(-s))", "Score"))
             .Append(ml.Transforms.Expression("PredictedLabel", "p => p >= 0.5", "Probability"));
+
+    /// <summary>
+    /// Gated ensemble: Score = the weighted mean of <paramref name="negated"/> logits when the
+    /// column Negated is 1, else the weighted mean of <paramref name="plain"/> logits.
+    /// </summary>
+    public static IEstimator<ITransformer> GatedLogits(MLContext ml, (string[] Columns, float[] Weights) plain, (string[] Columns, float[] Weights) negated) =>
+        NegationGate(ml)
+            .Append(ml.Transforms.Expression("ScorePlain", WeightedMean(plain.Columns, plain.Weights), plain.Columns))
+            .Append(ml.Transforms.Expression("ScoreNegated", WeightedMean(negated.Columns, negated.Weights), negated.Columns))
+            .Append(ml.Transforms.Expression("Score", "(g, a, b) => g * b + (1 - g) * a", "Negated", "ScorePlain", "ScoreNegated"))
+            .Append(ml.Transforms.Expression("Probability", "s => 1 / (1 + exp(-s))", "Score"))
+            .Append(ml.Transforms.Expression("PredictedLabel", "p => p >= 0.5", "Probability"));
+
+    private static string WeightedMean(string[] scoreColumns, float[]? weights)
+    {
+        var names = scoreColumns.Select((_, i) => $"s{i}").ToArray();
+        string mean;
+        if (weights is null)
+            mean = $"({string.Join(" + ", names)}) / {scoreColumns.Length}";
+        else
+        {
+            var total = weights.Sum();
+            mean = string.Join(" + ", names.Select((n, i) => string.Create(System.Globalization.CultureInfo.InvariantCulture, $"{weights[i] / total:0.######} * {n}")));
+        }
+        return $"({string.Join(", ", names)}) => {mean}";
     }
 }

@@ -7,6 +7,8 @@ using MlopsExam.Training;
 //   bench [--data DIR] [--models DIR] [--ood DIR] [--runs N] [--json FILE]
 //                                                            accuracy (SST-2 test, each uci-sls file), capabilities, latency
 //   explore [--data DIR] [--ood DIR] [--only NAME]           dev-only comparison of candidate pipelines (SST-2 dev + uci-sls)
+//   cases [--models DIR] [--variant v2] [--capability NAME]  each case of a capability with the model's p(positive)
+//   weights [--data DIR] [--ood DIR]                         dev-only grid over v2's gated member weights (SST-2 dev + uci-sls + capabilities)
 const int Seed = 20250601;
 
 try
@@ -55,6 +57,18 @@ try
             }
             return 0;
         }
+        case "cases":
+        {
+            // Every case of one capability with v2's (or --variant's) probability, for reading failures by template.
+            var model = SentimentModel.Load(Path.Combine(modelsDir, $"sentiment-{options.GetValueOrDefault("variant") ?? "v2"}.zip"));
+            var capability = CapabilitySuite.All.Single(c => c.Name == (options.GetValueOrDefault("capability") ?? "negated negative"));
+            foreach (var c in capability.Cases)
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{model.Predict(c.Text).PositiveProbability:F3}\t{c.Expected}\t{c.Text}"));
+            return 0;
+        }
+        case "weights":
+            WeightSearch.Run(Sst2Dataset.Load(dataDir), outOfDomain, Seed, [0f, 1f, 2f, 3f]);
+            return 0;
         case "bench":
             Benchmark.Run(modelsDir, Sst2File.Read(Path.Combine(dataDir, "test.tsv")), outOfDomain,
                 int.Parse(options.GetValueOrDefault("runs") ?? "5", CultureInfo.InvariantCulture),
@@ -63,7 +77,8 @@ try
         default:
             Console.WriteLine("usage: MlopsExam.Training train [--data DIR] [--out DIR] [--variant v1|v2|all]\n" +
                               "       MlopsExam.Training bench [--data DIR] [--models DIR] [--ood DIR] [--runs N] [--json FILE]\n" +
-                              "       MlopsExam.Training explore [--data DIR] [--ood DIR] [--only NAME]");
+                              "       MlopsExam.Training explore [--data DIR] [--ood DIR] [--only NAME]\n" +
+                              "       MlopsExam.Training weights [--data DIR] [--ood DIR]");
             return command is "help" or "--help" or "-h" ? 0 : 2;
     }
 }

@@ -23,4 +23,35 @@ public class FeatureMappingTests
     [InlineData("", "")]
     public void ContrastClauseIsWhatFollowsTheLastConjunction(string input, string expected) =>
         Assert.Equal(expected, ContrastClause.After(input));
+
+    [Theory]
+    [InlineData("the film is not good .", true)]
+    [InlineData("i do n't like it", true)]
+    [InlineData("nothing bad about it", true)]
+    [InlineData("a good film", false)]
+    [InlineData("not .", false)]
+    [InlineData("not , but good", false)]
+    [InlineData("", false)]
+    public void NegationGateOpensWhenANegationScopesOverAWord(string input, bool expected)
+    {
+        Assert.Equal(expected, NegationScope.HasScope(input));
+        var output = new NegationGateMapping.Output();
+        NegationGateMapping.Map(new NegationGateMapping.Input { Sentence = input }, output);
+        Assert.Equal(expected ? 1f : 0f, output.Negated);
+    }
+
+    [Fact]
+    public void LexiconScoreFollowsVaderRules()
+    {
+        var good = LexiconScore.Compute("a good film");
+        var notGood = LexiconScore.Compute("not good");
+        var veryGood = LexiconScore.Compute("a very good film");
+        var notBad = LexiconScore.Compute("not bad");
+        var butBad = LexiconScore.Compute("good , but bad");
+        Assert.True(good[0] > 0 && notGood[0] < 0, "negation flips the compound score");
+        Assert.True(veryGood[0] > good[0], "a booster raises it");
+        Assert.True(notBad[0] > 0 && notBad[4] == 1, "a negated negative word counts positive");
+        Assert.True(butBad[0] < 0 && butBad[5] < 0, "the clause after 'but' weighs more");
+        Assert.Equal(new float[LexiconScore.Size], LexiconScore.Compute("the table"));
+    }
 }
