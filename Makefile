@@ -17,7 +17,7 @@ BENCH_RUNS ?= 5
 # The Aspire CLI, pinned in the local tool manifest .config/dotnet-tools.json (`dotnet tool restore` installs it).
 ASPIRE ?= dotnet tool run aspire
 # Which stack `make predict` talks to: aspire (make run) or compose (make up).
-STACK ?= $(shell if [ -n "$$(docker compose ps -q gateway 2>/dev/null)" ]; then echo compose; else echo aspire; fi)
+STACK ?= $(shell if [ -n "$$(docker compose ps -q gateway 2>/dev/null)" ] || docker service inspect mlopsexam_gateway >/dev/null 2>&1; then echo compose; else echo aspire; fi)
 GATEWAY ?= https://localhost
 SENTENCE ?= A gripping, beautifully acted film.
 TEST_FILTER ?=
@@ -88,7 +88,7 @@ aspire-cli: ## Install the Aspire CLI pinned in .config/dotnet-tools.json when m
 	@dotnet tool restore >/dev/null
 
 .PHONY: publish
-publish: aspire-cli ## Write docker-compose.yml from the AppHost's app model (aspire publish), then check it parses
+publish: aspire-cli ## Write docker-compose.yml and docker-stack.yml from the AppHost's app model (aspire publish), then check them
 	$(ASPIRE) publish --apphost MlopsExam.AppHost/MlopsExam.AppHost.csproj --output-path "$(CURDIR)" --non-interactive --nologo
 	@if docker compose version >/dev/null 2>&1; then \
 	  BASIC_AUTH_PASSWORD=unused docker compose --env-file /dev/null config --quiet && echo "docker compose config: docker-compose.yml is valid"; \
@@ -110,6 +110,16 @@ down: ## Stop and remove the compose stack
 .PHONY: logs
 logs: ## Follow the compose stack's logs
 	docker compose logs --follow
+
+##@ Deploy on Docker Swarm
+
+.PHONY: swarm-up
+swarm-up: docker env ## Deploy docker-stack.yml on Swarm (a single-node swarm is initialised when none), wait until running
+	@./scripts/swarm.sh up
+
+.PHONY: swarm-down
+swarm-down: ## Remove the Swarm stack (the swarm itself stays; `docker swarm leave --force` ends it)
+	@./scripts/swarm.sh down
 
 ##@ Model
 

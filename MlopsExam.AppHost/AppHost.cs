@@ -89,5 +89,7 @@ builder.AddDockerfile("prometheus", builder.Deployments("prometheus"))
 
 // `aspire publish` (make publish) writes docker-compose.yml from this model (see ComposeDeliverable.cs).
 builder.AddComposeDeliverable();
+// ... and docker-stack.yml, the same services for `docker stack deploy` (make swarm-up).
+builder.AddSwarmDeliverable();
 
 builder.Build().Run();

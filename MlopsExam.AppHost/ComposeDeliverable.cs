@@ -45,6 +45,12 @@ public static class ComposeDeliverable
                 healthy, so `up --wait` returns a working stack. Images built here are tagged :local.
                 """;
 
+            DeclareSecretAndHealthcheck(builder, file);
+        });
+
+    /// <summary>The top-level secret and the shared healthcheck settings, in both files.</summary>
+    private static void DeclareSecretAndHealthcheck(IDistributedApplicationBuilder builder, ComposeFileModel file)
+    {
             file.Secrets[PasswordSecret] = new ComposeSecret(File: Path.Combine(builder.RepositoryRoot(), ".secrets", "basic_auth_password"), Comment: """
                 Written by `make env` (scripts/generate-env.sh) from BASIC_AUTH_PASSWORD (environment
                 or .env): mode 0400, owned by the gateway's uid 10101, in a 0700 folder.
@@ -60,5 +66,75 @@ public static class ComposeDeliverable
                     10 s, the containers took about 45 s to be all healthy; with 2 s, about 13 s.
                     """,
             };
+    }
+
+    /// <summary>The Swarm stack file, at the repository root beside docker-compose.yml so that the
+    /// relative paths (certificate folder, secret file) mean the same in both.</summary>
+    public const string StackFileName = "docker-stack.yml";
+
+    /// <summary>
+    /// `aspire publish` also writes docker-stack.yml for `docker stack deploy` (make swarm-up): the same
+    /// services, images, settings and secret as docker-compose.yml, with what Swarm changes (the header
+    /// of the file lists them).
+    /// </summary>
+    public static IDistributedApplicationBuilder AddSwarmDeliverable(this IDistributedApplicationBuilder builder) =>
+        builder.AddSwarmStackPublishing(ProjectName, StackFileName, file =>
+        {
+            file.Header = """
+                The sentiment API stack on Docker Swarm (`make swarm-up`, `make swarm-down`): the
+                services of docker-compose.yml, adapted to `docker stack deploy`.
+
+                GENERATED from the AppHost's app model by `make publish` (aspire publish): do not
+                edit. Change MlopsExam.AppHost (ComposeDeliverable.cs says what differs from compose)
+                and run `make publish`; MlopsExam.Tests/Compose fails while this file differs.
+
+                What Swarm changes, and what this file does about it:
+                  - a service name resolves to one virtual IP: api-v1 and api-v2 use endpoint_mode
+                    dnsrr, so the gateway's watcher (and Prometheus) see every task's address;
+                  - the routing mesh hides client addresses, which per-client rate limiting needs:
+                    the gateway publishes 80/443 in mode host (one gateway task per node);
+                  - published ports cannot be bound to 127.0.0.1: Prometheus publishes nothing
+                    (`docker exec` into its task, or a tunnel, to reach it);
+                  - depends_on and build are ignored: `make swarm-up` builds the images first, and
+                    every service waits for what it needs by itself (the gateway's watcher, the
+                    exporter's and Prometheus's retries);
+                  - no-new-privileges cannot be set on a Swarm service (security_opt is ignored);
+                  - rolling updates start the new task before stopping the old one (order
+                    start-first), and the secret is mounted with the gateway's uid and mode 0400.
+
+                Variables: from the environment (make swarm-up reads .env first):
+                {variables}
+                """;
+            DeclareSecretAndHealthcheck(builder, file);
+        }, file =>
+        {
+            file.StackFormatVersion = "3.8";
+            foreach (var service in file.Services.Values)
+            {
+                service.Build = null;
+                service.KeyComments.Remove("image");
+                service.DependsOn.Clear();
+                service.SecurityOpt.Clear();
+            }
+            foreach (var api in new[] { "api-v1", "api-v2" })
+            {
+                var deploy = file.Services[api].Deploy ??= new ComposeDeploy();
+                deploy.EndpointMode = "dnsrr";
+                deploy.UpdateConfig = new ComposeUpdateConfig(Parallelism: 1, Order: "start-first", Delay: "2s", FailureAction: "rollback", Monitor: "5s");
+            }
+            var gateway = file.Services["gateway"];
+            var ports = gateway.Ports.Select(p => p with { Mode = "host" }).ToList();
+            gateway.Ports.Clear();
+            gateway.Ports.AddRange(ports);
+            var secrets = gateway.Secrets.Select(s => s with { Uid = "10101", Gid = "10101", Mode = "0400" }).ToList();
+            gateway.Secrets.Clear();
+            gateway.Secrets.AddRange(secrets);
+            var prometheus = file.Services["prometheus"];
+            prometheus.Ports.Clear();
+            prometheus.Comment = """
+                Scrapes every api task (one target per address of api-v1/api-v2, re-resolved every
+                15 s by its entrypoint) and the exporter, with the recording rules baked into the
+                image. Not published: Swarm cannot bind a port to 127.0.0.1 alone.
+                """;
         });
 }

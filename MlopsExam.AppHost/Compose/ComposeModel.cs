@@ -12,6 +12,10 @@ public sealed class ComposeFileModel
     /// <summary>Compose project name (<c>name:</c>); also the prefix of the images built here.</summary>
     public required string Name { get; set; }
 
+    /// <summary>Written as <c>version:</c> instead of <c>name:</c> when set: <c>docker stack deploy</c>
+    /// reads the version 3 format, which has no project name (the stack's name is given on the command line).</summary>
+    public string? StackFormatVersion { get; set; }
+
     /// <summary>Comment lines at the top of the file. A line <c>{variables}</c> is replaced by the table of
     /// the variables the file reads (name, default or "required", description), generated from the
     /// ComposeVariable and ComposePublishedPort annotations.</summary>
@@ -77,7 +81,8 @@ public sealed record ComposeValue(string Value, string? Comment = null)
 public sealed record ComposeBuild(string Context, string? Dockerfile = null, string? Target = null);
 
 /// <summary><c>[HostIp:]Published:Target[/Protocol]</c>; <paramref name="Published"/> may be an interpolation.</summary>
-public sealed record ComposePort(int Target, string? Published = null, string? HostIp = null, string? Protocol = null, string? Comment = null);
+/// <summary>A published port; <paramref name="Mode"/> (Swarm: <c>host</c> or <c>ingress</c>) makes it long syntax.</summary>
+public sealed record ComposePort(int Target, string? Published = null, string? HostIp = null, string? Protocol = null, string? Comment = null, string? Mode = null);
 
 /// <summary>A bind mount (<paramref name="Source"/> an absolute path) or a named volume (a bare name).</summary>
 public sealed record ComposeVolume(string Source, string Target, bool ReadOnly = false, string? Comment = null)
@@ -88,7 +93,14 @@ public sealed record ComposeVolume(string Source, string Target, bool ReadOnly =
 public sealed class ComposeDeploy
 {
     public int? Replicas { get; set; }
+    /// <summary>Swarm: <c>vip</c> (one virtual IP, the default) or <c>dnsrr</c> (the name resolves to every task).</summary>
+    public string? EndpointMode { get; set; }
+    /// <summary>Swarm: how a rolling update replaces tasks.</summary>
+    public ComposeUpdateConfig? UpdateConfig { get; set; }
 }
+
+/// <summary>Swarm's <c>deploy.update_config</c>.</summary>
+public sealed record ComposeUpdateConfig(int Parallelism, string Order, string? Delay = null, string? FailureAction = null, string? Monitor = null);
 
 /// <summary>Null members are the image's own HEALTHCHECK values.</summary>
 public sealed class ComposeHealthcheck

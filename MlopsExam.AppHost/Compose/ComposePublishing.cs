@@ -63,6 +63,28 @@ public static class ComposePublishingExtensions
         return builder;
     }
 
+    /// <summary>Name of the pipeline step that writes the Swarm stack file.</summary>
+    public const string StackStepName = "publish-swarm-stack";
+
+    /// <summary>
+    /// <c>aspire publish</c> also writes <paramref name="fileName"/> (relative to the output folder), a
+    /// <c>docker stack deploy</c> file made from the same services as the compose file, which
+    /// <paramref name="finish"/> then adapts to Swarm. Registered as the keyed service "swarm".
+    /// </summary>
+    public static IDistributedApplicationBuilder AddSwarmStackPublishing(
+        this IDistributedApplicationBuilder builder, string name, string fileName, Action<ComposeFileModel>? configure, Action<ComposeFileModel> finish)
+    {
+        var publisher = new ComposePublisher(name, fileName, configure, finish);
+        builder.Services.AddKeyedSingleton("swarm", publisher);
+        builder.Pipeline.AddStep(StackStepName, async context =>
+        {
+            var output = context.Services.GetRequiredService<IPipelineOutputService>().GetOutputDirectory();
+            var path = await publisher.PublishAsync(context.Model, context.ExecutionContext, output, context.CancellationToken);
+            context.Logger.LogInformation("Wrote {Path} from the app model", path);
+        }, requiredBy: WellKnownPipelineSteps.Publish);
+        return builder;
+    }
+
     /// <summary>Customises the compose service made from this resource (Aspire.Hosting.Docker's shape).</summary>
     public static IResourceBuilder<T> PublishAsComposeService<T>(this IResourceBuilder<T> builder, Action<T, ComposeService> configure)
         where T : IResource =>
@@ -124,7 +146,7 @@ public static class ComposePublishingExtensions
 /// service_completed_successfully, sorted by name.</item>
 /// </list>
 /// </summary>
-public sealed class ComposePublisher(string name, string fileName, Action<ComposeFileModel>? configure)
+public sealed class ComposePublisher(string name, string fileName, Action<ComposeFileModel>? configure, Action<ComposeFileModel>? finish = null)
 {
     public string FileName { get; } = fileName;
 
@@ -199,6 +221,8 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
             foreach (var secret in service.Secrets.Where(s => !file.Secrets.ContainsKey(s.Source)))
                 throw new InvalidOperationException($"Compose service {service.Name} mounts secret {secret.Source}, which the file does not declare.");
         }
+        // Last word on the whole file (the Swarm stack file's changes to the compose services).
+        finish?.Invoke(file);
         return file;
     }
 

@@ -24,7 +24,8 @@ public static partial class ComposeYamlWriter
             w.Comment(0, ExpandVariables(file.Header, file.Variables));
             w.Blank();
         }
-        w.Line(0, $"name: {Scalar(file.Name)}");
+        if (file.StackFormatVersion is { } version) w.Line(0, $"version: {DoubleQuoted(version)}");
+        else w.Line(0, $"name: {Scalar(file.Name)}");
 
         if (file.HealthcheckDefaults is { } defaults)
         {
@@ -92,11 +93,21 @@ public static partial class ComposeYamlWriter
         List("cap_add", s.CapAdd);
         List("security_opt", s.SecurityOpt);
         List("tmpfs", s.Tmpfs);
-        if (s.Deploy is { Replicas: { } replicas })
+        if (s.Deploy is { } deploy && (deploy.Replicas is not null || deploy.EndpointMode is not null || deploy.UpdateConfig is not null))
         {
             Key("deploy");
             w.Line(i, "deploy:");
-            w.Line(i + 1, $"replicas: {replicas.ToString(CultureInfo.InvariantCulture)}");
+            if (deploy.Replicas is { } replicas) w.Line(i + 1, $"replicas: {replicas.ToString(CultureInfo.InvariantCulture)}");
+            if (deploy.EndpointMode is { } mode) w.Line(i + 1, $"endpoint_mode: {Scalar(mode)}");
+            if (deploy.UpdateConfig is { } update)
+            {
+                w.Line(i + 1, "update_config:");
+                w.Line(i + 2, $"parallelism: {update.Parallelism.ToString(CultureInfo.InvariantCulture)}");
+                w.Line(i + 2, $"order: {Scalar(update.Order)}");
+                if (update.Delay is not null) w.Line(i + 2, $"delay: {Scalar(update.Delay)}");
+                if (update.Monitor is not null) w.Line(i + 2, $"monitor: {Scalar(update.Monitor)}");
+                if (update.FailureAction is not null) w.Line(i + 2, $"failure_action: {Scalar(update.FailureAction)}");
+            }
         }
         if (s.Healthcheck is { } healthcheck)
         {
@@ -116,6 +127,14 @@ public static partial class ComposeYamlWriter
             foreach (var port in s.Ports)
             {
                 w.Comment(i + 1, port.Comment);
+                if (port.Mode is not null)
+                {
+                    w.Line(i + 1, $"- target: {port.Target.ToString(CultureInfo.InvariantCulture)}");
+                    if (port.Published is not null) w.Line(i + 2, $"published: {DoubleQuoted(port.Published)}");
+                    w.Line(i + 2, $"protocol: {Scalar(port.Protocol ?? "tcp")}");
+                    w.Line(i + 2, $"mode: {Scalar(port.Mode)}");
+                    continue;
+                }
                 var text = string.Join(':', new[] { port.HostIp, port.Published, port.Target.ToString(CultureInfo.InvariantCulture) }.Where(p => p is not null))
                     + (port.Protocol is null ? "" : "/" + port.Protocol);
                 // Always quoted: the Compose reference's advice (YAML 1.1 reads 80:80-like plain scalars as base 60).

@@ -76,14 +76,19 @@ public sealed partial class ComposeOperationsTests
     public Task Shadow_copies_reach_v2_with_their_request_id_and_a_dead_v2_costs_the_client_nothing() =>
         WithExperimentsAsync(async (client, ct) =>
         {
-            // A client the canary keeps on v1, so every request is a candidate for a copy.
-            var id = Enumerable.Range(0, 100).Select(i => $"shadow-client-{i}")
-                .First(c => SendAsync(client, "probe", ct, clientId: c, paced: false).GetAwaiter().GetResult().Version == "v1");
             var copiesBefore = await ShadowPredictionsAsync(ct);
-
+            // A client the canary keeps on v1, so every request is a candidate for a copy (the probes too).
             var answers = new List<Served>();
+            string? id = null;
+            for (var i = 0; id is null; i++)
+            {
+                var probe = await SendAsync(client, "probe", ct, clientId: $"shadow-client-{i}", paced: false);
+                if (probe.Version == "v1") { id = $"shadow-client-{i}"; answers.Add(probe); }
+            }
+
             for (var i = 0; i < 100; i++)
                 answers.Add(await SendAsync(client, $"shadowed request {i}: a fine, moving film", ct, clientId: id, paced: false));
+            // (A probe answered by v2 is no candidate: the canary sent it there, and v2 copies nothing.)
             // The client's answers are v1's, unchanged.
             Assert.All(answers, a => { Assert.Equal(200, a.Status); Assert.Equal("v1", a.Version); Assert.Equal("v1", a.RoutedTo); });
             var ours = answers.Select(a => a.RequestId!).ToHashSet();

@@ -27,9 +27,18 @@ public sealed class PublishedCompose : IAsyncLifetime
             ["--operation", "publish", "--step", "publish", "--output-path", _output]);
         _app = await _builder.BuildAsync();
         Text = await RenderAsync();
+        StackText = await RenderStackAsync();
         File = ComposeFile.Parse(Text, RepoLayout.Root);
         Resources = _app.Services.GetRequiredService<DistributedApplicationModel>().Resources.ToList();
     }
+
+    /// <summary>docker-stack.yml as the Swarm publishing step writes it.</summary>
+    public string StackText { get; private set; } = null!;
+
+    public Task<string> RenderStackAsync() => _app.Services.GetRequiredKeyedService<ComposePublisher>("swarm").RenderAsync(
+        _app.Services.GetRequiredService<DistributedApplicationModel>(),
+        _app.Services.GetRequiredService<DistributedApplicationExecutionContext>(),
+        RepoLayout.Root);
 
     public Task<string> RenderAsync() => _app.Services.GetRequiredService<ComposePublisher>().RenderAsync(
         _app.Services.GetRequiredService<DistributedApplicationModel>(),
@@ -54,16 +63,39 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
     private ComposeFile Compose => published.File;
 
     [Fact]
-    public void Docker_compose_yml_is_what_make_publish_writes()
-    {
-        var committed = System.IO.File.ReadAllText(RepoLayout.Path("docker-compose.yml"));
-        if (committed == published.Text) return;
+    public void Docker_compose_yml_is_what_make_publish_writes() => SameAsPublished("docker-compose.yml", published.Text);
 
-        var expected = published.Text.Split('\n');
+    [Fact]
+    public void Docker_stack_yml_is_what_make_publish_writes() => SameAsPublished("docker-stack.yml", published.StackText);
+
+    [Fact]
+    public void The_swarm_stack_adapts_the_compose_services_to_swarm()
+    {
+        var stack = ComposeFile.Parse(published.StackText, RepoLayout.Root);
+        // The same services, images and environment as compose.
+        Assert.Equal(Compose.Services.Keys.Order(), stack.Services.Keys.Order());
+        foreach (var (name, service) in Compose.Services)
+            Assert.Equal(service.Environment, stack.Services[name].Environment);
+        Assert.Contains("version: \"3.8\"", published.StackText);
+        // Every task address for the watcher; client addresses kept; Prometheus not published anywhere.
+        Assert.Equal(2, Regex.Matches(published.StackText, "endpoint_mode: dnsrr").Count);
+        Assert.Equal(2, Regex.Matches(published.StackText, "mode: host").Count);
+        Assert.Empty(stack.Services["prometheus"].Ports);
+        Assert.Contains("order: start-first", published.StackText);
+        Assert.All(stack.Services.Values, s => Assert.Empty(s.DependsOn));
+        Assert.Contains("uid: \"10101\"", published.StackText);
+    }
+
+    private static void SameAsPublished(string fileName, string publishedText)
+    {
+        var committed = System.IO.File.ReadAllText(RepoLayout.Path(fileName));
+        if (committed == publishedText) return;
+
+        var expected = publishedText.Split('\n');
         var actual = committed.Split('\n');
         var line = Enumerable.Range(0, Math.Max(expected.Length, actual.Length))
             .First(i => i >= expected.Length || i >= actual.Length || expected[i] != actual[i]);
-        Assert.Fail($"docker-compose.yml is not what publishing the app model writes: run `make publish` and commit the file.\n"
+        Assert.Fail($"{fileName} is not what publishing the app model writes: run `make publish` and commit the file.\n"
             + $"First difference, line {line + 1}:\n  published: {expected.ElementAtOrDefault(line) ?? "(end of file)"}\n"
             + $"  committed: {actual.ElementAtOrDefault(line) ?? "(end of file)"}");
     }

@@ -28,7 +28,7 @@ public sealed class GatewayPasswordStorageTests
         // value), never through its command line.
         List<string> args = ["run", "--rm", "-e", "BASIC_AUTH_PASSWORD", "-e", "API_V1_SERVERS=127.0.0.1:9", "-e", "API_V2_SERVERS=127.0.0.1:9"];
         if (mode is not null) args.AddRange(["-e", $"BASIC_AUTH_HASH={mode}"]);
-        args.AddRange(["--entrypoint", "/usr/local/bin/docker-entrypoint.sh", "mlopsexam-gateway:local", "cat", "/etc/nginx/generated/.htpasswd"]);
+        args.AddRange(["--entrypoint", "/usr/local/bin/docker-entrypoint.sh", "mlopsexam-gateway:local", "cat", "/run/nginx/generated/.htpasswd"]);
         var (code, output) = Shell.Run("docker", args, Timeout, environment: new Dictionary<string, string> { ["BASIC_AUTH_PASSWORD"] = password });
         Assert.True(code == 0, output);
         return output.Split('\n').Single(l => l.StartsWith("mlops:", StringComparison.Ordinal));

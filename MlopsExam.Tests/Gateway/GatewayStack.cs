@@ -41,6 +41,13 @@ public abstract class GatewayStack : IAsyncLifetime
     /// under the AppHost, the gateway, its exporter and Prometheus (the APIs are processes there).</summary>
     public abstract Task<IReadOnlyDictionary<string, string>> ContainerIdsAsync(CancellationToken ct);
 
+    /// <summary>False where the engine cannot set no-new-privileges on a container (Swarm services).</summary>
+    public virtual bool SupportsNoNewPrivileges => true;
+
+    /// <summary>Prometheus on 127.0.0.1:9090 (compose, AppHost); Swarm cannot bind a published port to
+    /// one address, so there it publishes nothing.</summary>
+    public virtual bool PublishesPrometheusOnLoopback => true;
+
     /// <summary>GET on Prometheus's HTTP API (e.g. <c>/api/v1/targets</c>), as JSON text.</summary>
     public abstract Task<string> QueryPrometheusAsync(string pathAndQuery, CancellationToken ct);
 

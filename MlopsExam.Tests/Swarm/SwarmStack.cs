@@ -1,0 +1,88 @@
+using System.Globalization;
+using MlopsExam.Tests.Compose;
+using MlopsExam.Tests.Gateway;
+
+namespace MlopsExam.Tests.Swarm;
+
+/// <summary>
+/// Deploys docker-stack.yml on a single-node Docker Swarm, as `make swarm-up` does (scripts/swarm.sh),
+/// once per test class, and removes the stack afterwards (the swarm itself stays; images stay).
+/// </summary>
+public sealed class SwarmStack : GatewayStack
+{
+    public const string Name = "mlopsexam";
+    private static readonly TimeSpan DeployTimeout = TimeSpan.FromMinutes(10);
+    private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(30);
+
+    public override async Task InitializeAsync()
+    {
+        DockerPrerequisite.EnsureRunning();
+        var (envCode, envOutput) = Shell.Run(RepoLayout.Path("scripts", "generate-env.sh"), [], TimeSpan.FromSeconds(30));
+        if (envCode != 0) throw new InvalidOperationException($"scripts/generate-env.sh failed ({envCode}): {envOutput}");
+        var (code, output) = Shell.Run(RepoLayout.Path("scripts", "swarm.sh"), ["up"], DeployTimeout);
+        if (code != 0)
+        {
+            await DisposeAsync();
+            throw new InvalidOperationException($"scripts/swarm.sh up failed ({code}; ports 80/443 taken by another stack?):\n{output}");
+        }
+
+        var dotEnv = File.ReadLines(RepoLayout.Path(".env")).Where(l => l.Contains('=') && !l.StartsWith('#'))
+            .Select(l => l.Split('=', 2)).ToDictionary(kv => kv[0].Trim(), kv => kv[1].Trim());
+        string? Setting(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : dotEnv.GetValueOrDefault(name);
+        User = Setting("BASIC_AUTH_USER") ?? "mlops";
+        Password = Setting("BASIC_AUTH_PASSWORD") ?? throw new InvalidOperationException("No BASIC_AUTH_PASSWORD in .env.");
+        HttpsBase = new Uri($"https://localhost:{Setting("GATEWAY_HTTPS_PORT") ?? "443"}/");
+        HttpBase = new Uri($"http://localhost:{Setting("GATEWAY_HTTP_PORT") ?? "80"}/");
+        LoadGatewayCertificate();
+    }
+
+    public override Task DisposeAsync()
+    {
+        var (code, output) = Shell.Run(RepoLayout.Path("scripts", "swarm.sh"), ["down"], TimeSpan.FromMinutes(3));
+        return code == 0 ? Task.CompletedTask : throw new InvalidOperationException($"scripts/swarm.sh down failed: {output}");
+    }
+
+    /// <summary>Running containers of a stack service (<c>api-v1</c>), oldest task first.</summary>
+    public static async Task<IReadOnlyList<string>> TaskContainersAsync(string service, CancellationToken ct) =>
+        (await DockerCli.RunCheckedAsync(["ps", "--filter", $"label=com.docker.swarm.service.name={Name}_{service}", "--format", "{{.ID}}"], CommandTimeout, ct)).Stdout
+            .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries).Reverse().ToList();
+
+    public override async Task<IReadOnlyDictionary<string, string>> ContainerIdsAsync(CancellationToken ct)
+    {
+        var found = new Dictionary<string, string>();
+        foreach (var service in new[] { "gateway", "gateway-exporter", "prometheus", "api-v1", "api-v2" })
+            if ((await TaskContainersAsync(service, ct)) is [var first, ..]) found[service] = first;
+        return found;
+    }
+
+    /// <summary>A task's hostname is its container's short id, which `docker logs` takes; a task that
+    /// was replaced (rolling update) is looked up among stopped containers too.</summary>
+    public override async Task<string> GetReplicaLogsAsync(string instanceId, CancellationToken ct)
+    {
+        var logs = await DockerCli.RunCheckedAsync(["logs", instanceId], CommandTimeout, ct);
+        return logs.Stdout + logs.Stderr;
+    }
+
+    /// <summary>Prometheus publishes no port under Swarm: ask it from inside its task.</summary>
+    public override async Task<string> QueryPrometheusAsync(string pathAndQuery, CancellationToken ct)
+    {
+        var container = (await TaskContainersAsync("prometheus", ct)).FirstOrDefault()
+            ?? throw new InvalidOperationException("No prometheus task is running.");
+        var url = "http://localhost:9090" + pathAndQuery;
+        var result = await DockerCli.RunAsync(["exec", container, "wget", "-qO-", url], CommandTimeout, ct);
+        return result.ExitCode == 0 ? result.Stdout
+            : throw new HttpRequestException($"GET {url} in the prometheus task failed (wget exit {result.ExitCode}): {result.Output.Trim()}");
+    }
+
+    /// <summary>Swarm services cannot set no-new-privileges (security_opt is ignored), nor publish on 127.0.0.1.</summary>
+    public override bool SupportsNoNewPrivileges => false;
+    public override bool PublishesPrometheusOnLoopback => false;
+
+    public static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);
+}
+
+/// <summary>The gateway features against the Swarm stack: the same tests, from the same code, as
+/// the AppHost and compose stacks.</summary>
+[Collection(GatewayCollection.Name), Trait("Category", "Stack")]
+public sealed class SwarmGatewayTests(SwarmStack stack)
+    : GatewayFeatureTests<SwarmStack>(stack), IClassFixture<SwarmStack>;

@@ -1,0 +1,68 @@
+#!/usr/bin/env bash
+# The stack on Docker Swarm (docker-stack.yml, written by `make publish` from the app model).
+#   scripts/swarm.sh up     single-node swarm if none, images built, secret and stack deployed, waits
+#   scripts/swarm.sh down   the stack removed (and its secret); waits until its network is gone
+# The same .env as compose: BASIC_AUTH_USER, the rate limit, CANARY/SHADOW_PERCENT, ports. The password
+# reaches the gateway as a Swarm secret made from .secrets/basic_auth_password (make env writes it).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+STACK=${SWARM_STACK:-mlopsexam}
+TIMEOUT=${SWARM_TIMEOUT:-300}
+
+log() { printf '[swarm] %s\n' "$*" >&2; }
+
+# Every service has as many running tasks as it wants, and each task's container is healthy.
+converged() {
+  local line name want running
+  while read -r name line; do
+    want=${line#*/}; running=${line%/*}
+    [ "$running" = "$want" ] || return 1
+  done < <(docker stack services "$STACK" --format '{{.Name}} {{.Replicas}}' | sed 's/ (.*)//')
+  # Tasks whose container reports unhealthy or starting are not ready yet.
+  ! docker ps --filter "label=com.docker.stack.namespace=$STACK" --format '{{.Status}}' | grep -Eq 'health: starting|unhealthy'
+}
+
+up() {
+  if [ "$(docker info --format '{{.Swarm.LocalNodeState}}')" != active ]; then
+    log "initialising a single-node swarm (advertised on 127.0.0.1)"
+    docker swarm init --advertise-addr 127.0.0.1 >/dev/null
+  fi
+  # No registry on one node: the images built here are used as they are (--resolve-image never).
+  # A multi-node swarm needs them in a registry every node can pull from (README).
+  docker compose build --quiet
+  set -a
+  # shellcheck disable=SC1091
+  . ./.env
+  set +a
+  unset BASIC_AUTH_PASSWORD  # the stack reads the secret file, never the variable
+  docker stack deploy --resolve-image never --prune -c docker-stack.yml "$STACK" >/dev/null
+  log "deployed stack $STACK; waiting until every service runs healthy (${TIMEOUT} s at most)"
+  local deadline=$((SECONDS + TIMEOUT))
+  until converged; do
+    if [ $SECONDS -ge $deadline ]; then
+      docker stack ps "$STACK" --no-trunc >&2 || true
+      log "stack $STACK did not converge in ${TIMEOUT} s"; exit 1
+    fi
+    sleep 2
+  done
+  log "up: https://localhost (make credentials STACK=compose; make predict)"
+}
+
+down() {
+  if ! docker stack ls --format '{{.Name}}' 2>/dev/null | grep -qx "$STACK"; then return; fi
+  docker stack rm "$STACK" >/dev/null
+  # Removal is asynchronous: wait for the containers and the network, so that ports 80/443 are free.
+  local deadline=$((SECONDS + 120))
+  while [ -n "$(docker ps -q --filter "label=com.docker.stack.namespace=$STACK")" ] \
+     || docker network ls --format '{{.Name}}' | grep -qx "${STACK}_default"; do
+    [ $SECONDS -lt $deadline ] || { log "stack $STACK still being removed after 120 s"; exit 1; }
+    sleep 1
+  done
+  log "removed stack $STACK"
+}
+
+case "${1:-}" in
+  up) up ;;
+  down) down ;;
+  *) echo "usage: $0 up|down" >&2; exit 2 ;;
+esac
