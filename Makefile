@@ -152,8 +152,8 @@ test-unit: ## Tests that need no container: model behaviour, API in-process, app
 	$(MAKE) --no-print-directory test TEST_FILTER='Category!=Stack'
 
 .PHONY: verify
-verify: docker ## Every test: model, API, AppHost stack and compose stack; tears down whatever the result
-	@trap 'docker compose down --remove-orphans --volumes >/dev/null 2>&1 || true' EXIT; \
+verify: docker ## Every test: model, API, the AppHost, compose and Swarm stacks; tears down whatever the result
+	@trap 'docker compose down --remove-orphans --volumes >/dev/null 2>&1 || true; ./scripts/swarm.sh down --volumes >/dev/null 2>&1 || true' EXIT; \
 	$(MAKE) --no-print-directory test
 
 .PHONY: test

@@ -89,7 +89,7 @@ public static class ComposeDeliverable
                 and run `make publish`; MlopsExam.Tests/Compose fails while this file differs.
 
                 What Swarm changes, and what this file does about it:
-                  - a service name resolves to one virtual IP: api-v1 and api-v2 use endpoint_mode
+                  - a service name resolves to one virtual IP: every service uses endpoint_mode
                     dnsrr, so the gateway's watcher (and Prometheus) see every task's address;
                   - the routing mesh hides client addresses, which per-client rate limiting needs:
                     the gateway publishes 80/443 in mode host (one gateway task per node);
@@ -99,6 +99,8 @@ public static class ComposeDeliverable
                     every service waits for what it needs by itself (the gateway's watcher, the
                     exporter's and Prometheus's retries);
                   - no-new-privileges cannot be set on a Swarm service (security_opt is ignored);
+                  - `tmpfs:` is ignored, and tmpfs volumes take no owner nor mode: the gateway and
+                    Prometheus, whose non-root users must write, run without read_only here;
                   - rolling updates start the new task before stopping the old one (order
                     start-first), and the secret is mounted with the gateway's uid and mode 0400.
 
@@ -115,13 +117,34 @@ public static class ComposeDeliverable
                 service.KeyComments.Remove("image");
                 service.DependsOn.Clear();
                 service.SecurityOpt.Clear();
+                // `docker stack deploy` ignores `tmpfs:`; a tmpfs volume is honoured, with its size but
+                // neither owner nor mode (root, 0755): fine for a folder the image makes world-writable
+                // (/tmp of the API), not for one a non-root user must own (the gateway's /run/nginx,
+                // Prometheus's targets). Those two keep a writable root file system under Swarm.
+                var ownedTmpfs = service.Tmpfs.Any(t => t.Contains("uid=", StringComparison.Ordinal));
+                if (ownedTmpfs)
+                {
+                    service.ReadOnly = null;
+                    service.KeyComments["cap_drop"] = "read_only is not set under Swarm: its tmpfs mounts take no owner, and this user must write (docker-compose.yml has both).";
+                }
+                else
+                {
+                    foreach (var tmpfs in service.Tmpfs)
+                    {
+                        var parts = tmpfs.Split(':', 2);
+                        var size = parts.Length > 1 ? parts[1].Split(',').Select(o => o.Split('=')).FirstOrDefault(o => o[0] == "size")?[1] : null;
+                        service.TmpfsVolumes.Add(new ComposeTmpfsVolume(parts[0], SizeInBytes(size ?? "16m")));
+                    }
+                }
+                service.Tmpfs.Clear();
             }
+            // Every name resolves to its tasks' addresses (dnsrr), never to a virtual IP: the gateway's
+            // watcher and Prometheus see each task, and nothing depends on the IPVS load balancing that
+            // a virtual IP needs (not every kernel has it; this machine's did not route through it).
+            foreach (var service in file.Services.Values)
+                (service.Deploy ??= new ComposeDeploy()).EndpointMode = "dnsrr";
             foreach (var api in new[] { "api-v1", "api-v2" })
-            {
-                var deploy = file.Services[api].Deploy ??= new ComposeDeploy();
-                deploy.EndpointMode = "dnsrr";
-                deploy.UpdateConfig = new ComposeUpdateConfig(Parallelism: 1, Order: "start-first", Delay: "2s", FailureAction: "rollback", Monitor: "5s");
-            }
+                file.Services[api].Deploy!.UpdateConfig = new ComposeUpdateConfig(Parallelism: 1, Order: "start-first", Delay: "2s", FailureAction: "rollback", Monitor: "5s");
             var gateway = file.Services["gateway"];
             var ports = gateway.Ports.Select(p => p with { Mode = "host" }).ToList();
             gateway.Ports.Clear();
@@ -137,4 +160,12 @@ public static class ComposeDeliverable
                 image. Not published: Swarm cannot bind a port to 127.0.0.1 alone.
                 """;
         });
+
+    private static long SizeInBytes(string size) => size[^1] switch
+    {
+        'k' => long.Parse(size[..^1], System.Globalization.CultureInfo.InvariantCulture) * 1024,
+        'm' => long.Parse(size[..^1], System.Globalization.CultureInfo.InvariantCulture) * 1024 * 1024,
+        'g' => long.Parse(size[..^1], System.Globalization.CultureInfo.InvariantCulture) * 1024 * 1024 * 1024,
+        _ => long.Parse(size, System.Globalization.CultureInfo.InvariantCulture),
+    };
 }

@@ -2,6 +2,7 @@
 # The stack on Docker Swarm (docker-stack.yml, written by `make publish` from the app model).
 #   scripts/swarm.sh up     single-node swarm if none, images built, secret and stack deployed, waits
 #   scripts/swarm.sh down   the stack removed (and its secret); waits until its network is gone
+#   scripts/swarm.sh down --volumes   also Prometheus's data volume (the tests start from nothing)
 # The same .env as compose: BASIC_AUTH_USER, the rate limit, CANARY/SHADOW_PERCENT, ports. The password
 # reaches the gateway as a Swarm secret made from .secrets/basic_auth_password (make env writes it).
 set -euo pipefail
@@ -13,11 +14,14 @@ log() { printf '[swarm] %s\n' "$*" >&2; }
 
 # Every service has as many running tasks as it wants, and each task's container is healthy.
 converged() {
-  local line name want running
+  local line name want running services=0
   while read -r name line; do
     want=${line#*/}; running=${line%/*}
-    [ "$running" = "$want" ] || return 1
+    [ "$running" = "$want" ] && [ "$want" -gt 0 ] || return 1
+    services=$((services + 1))
   done < <(docker stack services "$STACK" --format '{{.Name}} {{.Replicas}}' | sed 's/ (.*)//')
+  # Every service of docker-stack.yml is listed.
+  [ "$services" -eq "$(grep -cE '^  [a-z0-9-]+:$' docker-stack.yml)" ] || return 1
   # Tasks whose container reports unhealthy or starting are not ready yet.
   ! docker ps --filter "label=com.docker.stack.namespace=$STACK" --format '{{.Status}}' | grep -Eq 'health: starting|unhealthy'
 }
@@ -35,7 +39,8 @@ up() {
   . ./.env
   set +a
   unset BASIC_AUTH_PASSWORD  # the stack reads the secret file, never the variable
-  docker stack deploy --resolve-image never --prune -c docker-stack.yml "$STACK" >/dev/null
+  docker stack deploy --resolve-image never --prune -c docker-stack.yml "$STACK" >/dev/null 2>&1 \
+    || docker stack deploy --resolve-image never --prune -c docker-stack.yml "$STACK"
   log "deployed stack $STACK; waiting until every service runs healthy (${TIMEOUT} s at most)"
   local deadline=$((SECONDS + TIMEOUT))
   until converged; do
@@ -61,8 +66,15 @@ down() {
   log "removed stack $STACK"
 }
 
+remove_volumes() {
+  local volume
+  for volume in $(docker volume ls -q --filter "label=com.docker.stack.namespace=$STACK"); do
+    docker volume rm "$volume" >/dev/null
+  done
+}
+
 case "${1:-}" in
   up) up ;;
-  down) down ;;
+  down) down; if [ "${2:-}" = --volumes ]; then remove_volumes; fi ;;
   *) echo "usage: $0 up|down" >&2; exit 2 ;;
 esac

@@ -66,6 +66,8 @@ public sealed class ComposeService
     public OrderedDictionary<string, ComposeValue> Environment { get; } = new(StringComparer.Ordinal);
     public List<ComposeServiceSecret> Secrets { get; } = [];
     public List<ComposeVolume> Volumes { get; } = [];
+    /// <summary>tmpfs mounts in the volumes' long syntax (what `docker stack deploy` honours; it ignores <c>tmpfs:</c>).</summary>
+    public List<ComposeTmpfsVolume> TmpfsVolumes { get; } = [];
     public ComposeLogging? Logging { get; set; }
     /// <summary>service name -> condition (service_started, service_healthy, service_completed_successfully).</summary>
     public OrderedDictionary<string, string> DependsOn { get; } = new(StringComparer.Ordinal);
@@ -136,3 +138,6 @@ public sealed record ComposeVariable(string Name, string? Default, string? Requi
         : Default is not null ? $"${{{Name}:-{Default}}}"
         : $"${{{Name}}}";
 }
+
+/// <summary>A tmpfs mount in long syntax: size in bytes, mode as octal text (e.g. "01777").</summary>
+public sealed record ComposeTmpfsVolume(string Target, long SizeBytes, string? Mode = null);

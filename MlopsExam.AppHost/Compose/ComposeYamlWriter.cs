@@ -169,7 +169,7 @@ public static partial class ComposeYamlWriter
                 if (secret.Mode is not null) w.Line(i + 2, $"mode: {secret.Mode}");
             }
         }
-        if (s.Volumes.Count > 0)
+        if (s.Volumes.Count > 0 || s.TmpfsVolumes.Count > 0)
         {
             Key("volumes");
             w.Line(i, "volumes:");
@@ -178,6 +178,14 @@ public static partial class ComposeYamlWriter
                 w.Comment(i + 1, volume.Comment);
                 var source = volume.IsBind ? w.BindPath(volume.Source) : volume.Source;
                 w.Line(i + 1, $"- {Scalar($"{source}:{volume.Target}{(volume.ReadOnly ? ":ro" : "")}")}");
+            }
+            foreach (var tmpfs in s.TmpfsVolumes)
+            {
+                w.Line(i + 1, "- type: tmpfs");
+                w.Line(i + 2, $"target: {Scalar(tmpfs.Target)}");
+                w.Line(i + 2, "tmpfs:");
+                w.Line(i + 3, $"size: {tmpfs.SizeBytes.ToString(CultureInfo.InvariantCulture)}");
+                if (tmpfs.Mode is { } mode) w.Line(i + 3, $"mode: {mode}");
             }
         }
         if (s.Logging is { } logging)

@@ -78,7 +78,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             Assert.Equal(service.Environment, stack.Services[name].Environment);
         Assert.Contains("version: \"3.8\"", published.StackText);
         // Every task address for the watcher; client addresses kept; Prometheus not published anywhere.
-        Assert.Equal(2, Regex.Matches(published.StackText, "endpoint_mode: dnsrr").Count);
+        Assert.Equal(5, Regex.Matches(published.StackText, "endpoint_mode: dnsrr").Count);
         Assert.Equal(2, Regex.Matches(published.StackText, "mode: host").Count);
         Assert.Empty(stack.Services["prometheus"].Ports);
         Assert.Contains("order: start-first", published.StackText);

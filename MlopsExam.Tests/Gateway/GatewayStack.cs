@@ -41,6 +41,10 @@ public abstract class GatewayStack : IAsyncLifetime
     /// under the AppHost, the gateway, its exporter and Prometheus (the APIs are processes there).</summary>
     public abstract Task<IReadOnlyDictionary<string, string>> ContainerIdsAsync(CancellationToken ct);
 
+    /// <summary>Services whose root file system stays writable: under Swarm the gateway and Prometheus,
+    /// because Swarm's tmpfs mounts take no owner (docker-stack.yml says so).</summary>
+    public virtual IReadOnlySet<string> WritableRootServices { get; } = new HashSet<string>();
+
     /// <summary>False where the engine cannot set no-new-privileges on a container (Swarm services).</summary>
     public virtual bool SupportsNoNewPrivileges => true;
 

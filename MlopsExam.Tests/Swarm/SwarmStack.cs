@@ -19,6 +19,8 @@ public sealed class SwarmStack : GatewayStack
         DockerPrerequisite.EnsureRunning();
         var (envCode, envOutput) = Shell.Run(RepoLayout.Path("scripts", "generate-env.sh"), [], TimeSpan.FromSeconds(30));
         if (envCode != 0) throw new InvalidOperationException($"scripts/generate-env.sh failed ({envCode}): {envOutput}");
+        // From nothing: a stack left by a previous run, and Prometheus's old series, go first.
+        Shell.Run(RepoLayout.Path("scripts", "swarm.sh"), ["down", "--volumes"], TimeSpan.FromMinutes(3));
         var (code, output) = Shell.Run(RepoLayout.Path("scripts", "swarm.sh"), ["up"], DeployTimeout);
         if (code != 0)
         {
@@ -38,7 +40,7 @@ public sealed class SwarmStack : GatewayStack
 
     public override Task DisposeAsync()
     {
-        var (code, output) = Shell.Run(RepoLayout.Path("scripts", "swarm.sh"), ["down"], TimeSpan.FromMinutes(3));
+        var (code, output) = Shell.Run(RepoLayout.Path("scripts", "swarm.sh"), ["down", "--volumes"], TimeSpan.FromMinutes(3));
         return code == 0 ? Task.CompletedTask : throw new InvalidOperationException($"scripts/swarm.sh down failed: {output}");
     }
 
@@ -77,12 +79,94 @@ public sealed class SwarmStack : GatewayStack
     /// <summary>Swarm services cannot set no-new-privileges (security_opt is ignored), nor publish on 127.0.0.1.</summary>
     public override bool SupportsNoNewPrivileges => false;
     public override bool PublishesPrometheusOnLoopback => false;
+    public override IReadOnlySet<string> WritableRootServices { get; } = new HashSet<string> { "gateway", "prometheus" };
 
     public static string Count(int n) => n.ToString(CultureInfo.InvariantCulture);
 }
 
 /// <summary>The gateway features against the Swarm stack: the same tests, from the same code, as
-/// the AppHost and compose stacks.</summary>
+/// the AppHost and compose stacks; then what Swarm adds, rolling updates and scaling, under traffic.
+/// Each operation leaves api-v1 at three running tasks.</summary>
 [Collection(GatewayCollection.Name), Trait("Category", "Stack")]
 public sealed class SwarmGatewayTests(SwarmStack stack)
-    : GatewayFeatureTests<SwarmStack>(stack), IClassFixture<SwarmStack>;
+    : GatewayFeatureTests<SwarmStack>(stack), IClassFixture<SwarmStack>
+{
+    private static readonly TimeSpan OperationTimeout = TimeSpan.FromMinutes(4);
+
+    private async Task<(int Status, string? Instance)> PredictOnceAsync(HttpClient client, string sentence, CancellationToken ct)
+    {
+        using var response = await Stack.SendPacedAsync(client, Stack.PredictRequest(GatewayStack.SentenceBody(sentence)), ct);
+        var instance = response.Headers.TryGetValues("X-Instance-Id", out var values) ? values.Single() : null;
+        return ((int)response.StatusCode, instance);
+    }
+
+    /// <summary>Requests at the tests' pace (under the rate limit) until <paramref name="operation"/> ends,
+    /// then a few seconds more.</summary>
+    private async Task<List<(int Status, string? Instance)>> UnderSteadyTrafficAsync(Func<CancellationToken, Task> operation, CancellationToken ct)
+    {
+        using var client = Stack.CreateClient();
+        var results = new List<(int, string?)>();
+        using var stop = new CancellationTokenSource();
+        var traffic = Task.Run(async () =>
+        {
+            while (!stop.IsCancellationRequested)
+                results.Add(await PredictOnceAsync(client, $"steady request {results.Count}", ct));
+        }, ct);
+        await Task.Delay(1000, ct);
+        await operation(ct);
+        await Task.Delay(3000, ct);
+        await stop.CancelAsync();
+        await traffic;
+        return results;
+    }
+
+    private static Task ServiceAsync(CancellationToken ct, params string[] args) =>
+        DockerCli.RunCheckedAsync(["service", .. args], OperationTimeout, ct);
+
+    [Fact]
+    public async Task A_forced_rolling_update_of_api_v1_under_traffic_loses_no_request()
+    {
+        using var deadline = new CancellationTokenSource(OperationTimeout);
+        var before = await SwarmStack.TaskContainersAsync("api-v1", deadline.Token);
+        // --force replaces every task (start-first, one at a time: docker-stack.yml); without --detach
+        // the command returns once the update has converged.
+        var results = await UnderSteadyTrafficAsync(ct => ServiceAsync(ct, "update", "--force", "--quiet", $"{SwarmStack.Name}_api-v1"), deadline.Token);
+        var after = await SwarmStack.TaskContainersAsync("api-v1", deadline.Token);
+
+        Console.WriteLine($"rolling update of api-v1: {results.Count} requests, {results.Count(r => r.Status == 200)} x 200");
+        Assert.True(results.Count > 20, $"only {results.Count} requests were sent");
+        Assert.All(results, r => Assert.Equal(200, r.Status));
+        // Every task was replaced, and the new ones answer.
+        Assert.Empty(before.Intersect(after));
+        Assert.Equal(3, after.Count);
+        Assert.Contains(results.TakeLast(10), r => after.Any(c => c.StartsWith(r.Instance!, StringComparison.Ordinal)));
+    }
+
+    [Fact]
+    public async Task Scaling_api_v1_to_6_is_followed_by_the_gateway()
+    {
+        using var deadline = new CancellationTokenSource(OperationTimeout);
+        using var client = Stack.CreateClient();
+        try
+        {
+            await ServiceAsync(deadline.Token, "scale", $"{SwarmStack.Name}_api-v1=6");
+            var scaled = System.Diagnostics.Stopwatch.StartNew();
+            var instances = new HashSet<string>();
+            while (instances.Count < 6)
+            {
+                var (status, instance) = await PredictOnceAsync(client, "who answers after scaling to six?", deadline.Token);
+                Assert.Equal(200, status);
+                instances.Add(instance!);
+            }
+            Console.WriteLine($"6 distinct tasks answered {scaled.Elapsed.TotalSeconds:F1} s after `docker service scale api-v1=6` returned");
+
+            // Back to 3 under traffic: the three removed tasks cost no request.
+            var results = await UnderSteadyTrafficAsync(ct => ServiceAsync(ct, "scale", $"{SwarmStack.Name}_api-v1=3"), deadline.Token);
+            Assert.All(results, r => Assert.Equal(200, r.Status));
+        }
+        finally
+        {
+            await ServiceAsync(CancellationToken.None, "scale", $"{SwarmStack.Name}_api-v1=3");
+        }
+    }
+}
