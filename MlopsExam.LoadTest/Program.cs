@@ -109,7 +109,7 @@ internal sealed record Options(int Clients, TimeSpan Duration, TimeSpan WarmUp, 
     {
         var clients = 16;
         var duration = TimeSpan.FromSeconds(10);
-        var warmUp = TimeSpan.FromSeconds(2);
+        var warmUp = TimeSpan.FromSeconds(5);
         double[] shares = [0.1, 0.25, 0.5, 0.75, 0.9];
         string? root = null;
         for (var i = 0; i < args.Length; i++)
@@ -122,7 +122,7 @@ internal sealed record Options(int Clients, TimeSpan Duration, TimeSpan WarmUp, 
                 case "--shares": shares = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).Where(x => x != "none").Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--repo": root = args[++i]; break;
                 default:
-                    Console.Error.WriteLine("usage: loadtest [--clients 16] [--duration 10] [--warm-up 2] [--shares 0.1,0.25,0.5,0.75,0.9] [--repo DIR]");
+                    Console.Error.WriteLine("usage: loadtest [--clients 16] [--duration 10] [--warm-up 5] [--shares 0.1,0.25,0.5,0.75,0.9] [--repo DIR]");
                     Environment.Exit(2);
                     break;
             }

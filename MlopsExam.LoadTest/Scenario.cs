@@ -63,7 +63,7 @@ internal static class Scenario
         // HTTP/2: the same number of concurrent requests as streams over a quarter of the connections.
         var (clients, streams) = http2 ? (Math.Max(1, options.Clients / 4), 4) : (options.Clients, 1);
         var spec = new LoadSpec(
-            "https://127.0.0.1:443/predict", http2, clients, streams, options.Duration, options.WarmUp,
+            "https://127.0.0.1:8443/predict", http2, clients, streams, options.Duration, options.WarmUp,
             totalRate is { } r ? r / clients : null, headers, body);
         await H2Load.WarmUpAsync(gateway.Pid, spec, workDir);
         var before = watched.Sample();
