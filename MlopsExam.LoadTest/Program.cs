@@ -18,6 +18,19 @@ using MlopsExam.LoadTest;
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
 
+var serializer = new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
+
+// --redraw FILE.json: the table and the picture again from saved figures, nothing measured.
+if (args is ["--redraw", var saved])
+{
+    var again = JsonSerializer.Deserialize<LoadTestReport>(File.ReadAllText(saved), serializer)!;
+    Report.PrintTable(again);
+    var picture = Path.ChangeExtension(saved, ".png");
+    Chart.Draw(again, picture);
+    Console.WriteLine($"chart:   {picture}");
+    return 0;
+}
+
 var options = Options.Parse(args);
 var repoRoot = options.RepoRoot ?? FindRepoRoot();
 var stack = new Stack(repoRoot);
@@ -79,7 +92,6 @@ var report = new LoadTestReport(DateTimeOffset.UtcNow, Environment.ProcessorCoun
 Report.PrintTable(report);
 var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
 var jsonPath = Path.Combine(outDir, "loadtest.json");
-var serializer = new JsonSerializerOptions { WriteIndented = true, PropertyNamingPolicy = JsonNamingPolicy.CamelCase, NumberHandling = System.Text.Json.Serialization.JsonNumberHandling.AllowNamedFloatingPointLiterals };
 File.WriteAllText(jsonPath, JsonSerializer.Serialize(report, serializer));
 File.Copy(jsonPath, Path.Combine(outDir, $"loadtest-{stamp}.json"), overwrite: true);
 var png = Path.Combine(outDir, "loadtest.png");

@@ -39,23 +39,8 @@ public sealed class ComposeStack : GatewayStack
                 $"ports 80/443 taken by the Aspire stack?):\n{up.Stderr.Trim()}\n\n{ps.Output.Trim()}\n\n{logs.Output.Trim()}");
         }
 
-        // The values compose used: the environment first, then .env (compose's own precedence).
-        var dotEnv = ReadDotEnv(RepoLayout.Path(".env"));
-        string? Setting(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : dotEnv.GetValueOrDefault(name);
-        User = Setting("BASIC_AUTH_USER") ?? "mlops";
-        Password = Setting("BASIC_AUTH_PASSWORD") ?? throw new InvalidOperationException("No BASIC_AUTH_PASSWORD in .env.");
-        HttpsBase = new Uri($"https://localhost:{Setting("GATEWAY_HTTPS_PORT") ?? "443"}/");
-        HttpBase = new Uri($"http://localhost:{Setting("GATEWAY_HTTP_PORT") ?? "80"}/");
-        LoadGatewayCertificate();
+        UseDotEnvSettings();
     }
-
-    /// <summary>KEY=VALUE lines of a compose .env file (comments and blank lines skipped).</summary>
-    private static Dictionary<string, string> ReadDotEnv(string path) =>
-        File.ReadLines(path)
-            .Select(line => line.Trim())
-            .Where(line => line.Length > 0 && !line.StartsWith('#') && line.Contains('='))
-            .Select(line => line.Split('=', 2))
-            .ToDictionary(kv => kv[0].Trim(), kv => kv[1].Trim().Trim('"', '\''));
 
     public override async Task<string> GetReplicaLogsAsync(string instanceId, CancellationToken ct)
     {

@@ -55,6 +55,23 @@ public abstract class GatewayStack : IAsyncLifetime
     /// <summary>GET on Prometheus's HTTP API (e.g. <c>/api/v1/targets</c>), as JSON text.</summary>
     public abstract Task<string> QueryPrometheusAsync(string pathAndQuery, CancellationToken ct);
 
+    /// <summary>The settings compose and Swarm used: the environment first, then the git-ignored .env
+    /// (compose's own precedence; scripts/swarm.sh reads .env the same way). Loads the certificate.</summary>
+    protected void UseDotEnvSettings()
+    {
+        var dotEnv = File.ReadLines(RepoLayout.Path(".env"))
+            .Select(line => line.Trim())
+            .Where(line => line.Length > 0 && !line.StartsWith('#') && line.Contains('='))
+            .Select(line => line.Split('=', 2))
+            .ToDictionary(kv => kv[0].Trim(), kv => kv[1].Trim().Trim('"', '\''));
+        string? Setting(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : dotEnv.GetValueOrDefault(name);
+        User = Setting("BASIC_AUTH_USER") ?? "mlops";
+        Password = Setting("BASIC_AUTH_PASSWORD") ?? throw new InvalidOperationException("No BASIC_AUTH_PASSWORD in .env.");
+        HttpsBase = new Uri($"https://localhost:{Setting("GATEWAY_HTTPS_PORT") ?? "443"}/");
+        HttpBase = new Uri($"http://localhost:{Setting("GATEWAY_HTTP_PORT") ?? "80"}/");
+        LoadGatewayCertificate();
+    }
+
     protected void LoadGatewayCertificate() =>
         GatewayCertificate = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(RepoLayout.Root, "deployments", "nginx", "certs", "nginx.crt"));
 

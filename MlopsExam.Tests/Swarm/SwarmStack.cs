@@ -28,14 +28,7 @@ public sealed class SwarmStack : GatewayStack
             throw new InvalidOperationException($"scripts/swarm.sh up failed ({code}; ports 80/443 taken by another stack?):\n{output}");
         }
 
-        var dotEnv = File.ReadLines(RepoLayout.Path(".env")).Where(l => l.Contains('=') && !l.StartsWith('#'))
-            .Select(l => l.Split('=', 2)).ToDictionary(kv => kv[0].Trim(), kv => kv[1].Trim());
-        string? Setting(string name) => Environment.GetEnvironmentVariable(name) is { Length: > 0 } value ? value : dotEnv.GetValueOrDefault(name);
-        User = Setting("BASIC_AUTH_USER") ?? "mlops";
-        Password = Setting("BASIC_AUTH_PASSWORD") ?? throw new InvalidOperationException("No BASIC_AUTH_PASSWORD in .env.");
-        HttpsBase = new Uri($"https://localhost:{Setting("GATEWAY_HTTPS_PORT") ?? "443"}/");
-        HttpBase = new Uri($"http://localhost:{Setting("GATEWAY_HTTP_PORT") ?? "80"}/");
-        LoadGatewayCertificate();
+        UseDotEnvSettings();
     }
 
     public override Task DisposeAsync()
