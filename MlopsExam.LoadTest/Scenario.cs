@@ -37,7 +37,7 @@ internal static class Scenario
 {
     /// <summary>(a): the replicas themselves, each loaded from inside its own network namespace at once.</summary>
     public static async Task<RunReport> DirectAsync(string name, IReadOnlyList<Container> replicas, Options options,
-        string contentType, string body, double? totalRate, Watched watched, string workDir)
+        string contentType, string body, double? totalRate, Watched watched, string workDir, bool quiet = false)
     {
         var perReplica = SplitEvenly(options.Clients, replicas.Count);
         var specs = replicas.Select((replica, i) => new LoadSpec(
@@ -53,12 +53,13 @@ internal static class Scenario
             outcomes.SelectMany(o => o.LatenciesMs).ToList(),
             outcomes.Sum(o => o.Requests), outcomes.Sum(o => o.Ok), outcomes.Sum(o => o.Non2xx), outcomes.Sum(o => o.Errors),
             outcomes.Max(o => o.Seconds));
-        return Print(new RunReport(name, $"{replicas.Count} x api-v1", "HTTP/1.1", options.Clients, totalRate, figures, cpu, null));
+        var run = new RunReport(name, $"{replicas.Count} x api-v1", "HTTP/1.1", options.Clients, totalRate, figures, cpu, null);
+        return quiet ? run : Print(run);
     }
 
     /// <summary>(b): the gateway, from inside its network namespace, with its production configuration.</summary>
     public static async Task<RunReport> GatewayAsync(string name, Container gateway, bool http2, Options options,
-        IReadOnlyList<string> headers, string body, double? totalRate, Watched watched, string workDir)
+        IReadOnlyList<string> headers, string body, double? totalRate, Watched watched, string workDir, bool quiet = false)
     {
         // HTTP/2: the same number of concurrent requests as streams over a quarter of the connections.
         var (clients, streams) = http2 ? (Math.Max(1, options.Clients / 4), 4) : (options.Clients, 1);
@@ -76,7 +77,8 @@ internal static class Scenario
 
         var figures = RunFigures.FromSamples(outcome.LatenciesMs, outcome.Requests, outcome.Ok, outcome.Non2xx, outcome.Errors, outcome.Seconds);
         var per1000 = outcome.Requests > 0 ? Math.Round(1000.0 * upstreamOpens / outcome.Requests, 3) : (double?)null;
-        return Print(new RunReport(name, "gateway", http2 ? $"HTTP/2 ({clients}x{streams})" : "HTTP/1.1", options.Clients, totalRate, figures, cpu, per1000));
+        var run = new RunReport(name, "gateway", http2 ? $"HTTP/2 ({clients}x{streams})" : "HTTP/1.1", options.Clients, totalRate, figures, cpu, per1000);
+        return quiet ? run : Print(run);
     }
 
     private static int[] SplitEvenly(int total, int parts) =>
