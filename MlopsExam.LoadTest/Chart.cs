@@ -39,7 +39,7 @@ internal static class Chart
         Series("c direct", f => f.P99Ms, "direct p99", Colors.SteelBlue, LinePattern.Dashed);
         Series("c gateway", f => f.P50Ms, "gateway p50", Colors.DarkOrange, LinePattern.Solid);
         Series("c gateway", f => f.P99Ms, "gateway p99", Colors.DarkOrange, LinePattern.Dashed);
-        latency.Axes.SetLimitsY(0, Math.Max(5, sweep.Count == 0 ? 5 : sweep.Max(r => r.Figures.P99Ms) * 1.3));
+        latency.Axes.SetLimitsY(0, Math.Max(5, sweep.Count == 0 ? 5 : sweep.Max(r => r.Figures.P99Ms) * 1.6)); // room for the legend
         latency.ShowLegend(Alignment.UpperRight);
 
         var gatewayH1 = maxima.FirstOrDefault(r => r.Name == "b gateway h1")?.Figures.RequestsPerSecond ?? double.NaN;
