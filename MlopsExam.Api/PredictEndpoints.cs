@@ -66,12 +66,16 @@ public static partial class PredictEndpoints
         }
 
         var started = Stopwatch.GetTimestamp();
-        var prediction = model.Predict(outcome.Request.Sentence);
+        // Normalised once: the model reads it, and the debug variant returns it.
+        var normalized = TextNormalizer.Normalize(outcome.Request.Sentence);
+        var prediction = model.PredictNormalized(normalized);
         var elapsed = Stopwatch.GetElapsedTime(started);
         metrics.Predicted(prediction.Label, elapsed);
         LogPredicted(logger, prediction.Label, prediction.Confidence, serving.Variant, serving.InstanceId, requestId, elapsed.TotalMilliseconds);
         // Marked by the gateway (X-Shadow: 1): a copy for the challenger, sent in the background.
-        shadow.OfferIfMarked(http.Request, new ShadowCopy(outcome.Request.Sentence, requestId, prediction.Label, prediction.PositiveProbability));
+        // Nothing is allocated for the requests the gateway did not mark.
+        if (ShadowQueue.IsMarked(http.Request))
+            shadow.Offer(new ShadowCopy(outcome.Request.Sentence, requestId, prediction.Label, prediction.PositiveProbability));
 
         // Debug variant only: both probabilities, in debug and (the same object) in prediction_proba_dict.
         var probabilities = serving.IncludeDebugFields
@@ -91,7 +95,7 @@ public static partial class PredictEndpoints
                     probabilities,
                     model.ModelId,
                     model.Sha256,
-                    TextNormalizer.Normalize(outcome.Request.Sentence),
+                    normalized,
                     elapsed.TotalMilliseconds),
             PredictionProbaDict = probabilities,
         });

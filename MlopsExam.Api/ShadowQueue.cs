@@ -45,11 +45,9 @@ public sealed class ShadowQueue
 
     public static bool IsMarked(HttpRequest request) => request.Headers[Header] == "1";
 
-    /// <summary>Queues a copy of a served request when the gateway marked it; never blocks.</summary>
-    public void OfferIfMarked(HttpRequest request, ShadowCopy copy)
+    /// <summary>Queues a copy of a served request the gateway marked (<see cref="IsMarked"/>); never blocks.</summary>
+    public void Offer(ShadowCopy copy)
     {
-        if (!IsMarked(request))
-            return;
         if (!Enabled)
             _metrics.ShadowCopy(ShadowOutcome.Unconfigured);
         else if (!_channel.Writer.TryWrite(copy))

@@ -91,12 +91,16 @@ public sealed class SentimentModel
         return Convert.ToHexStringLower(SHA256.HashData(stream));
     }
 
-    public SentimentPrediction Predict(string sentence)
+    public SentimentPrediction Predict(string sentence) => PredictNormalized(TextNormalizer.Normalize(sentence));
+
+    /// <summary>Scores a sentence already brought to training's form by <see cref="TextNormalizer.Normalize"/>
+    /// (for a caller that needs the normalised text too, so that it is computed once).</summary>
+    public SentimentPrediction PredictNormalized(string normalizedSentence)
     {
         var engine = _engines.Get();
         try
         {
-            var output = engine.Predict(new SentimentInput { Sentence = TextNormalizer.Normalize(sentence) });
+            var output = engine.Predict(new SentimentInput { Sentence = normalizedSentence });
             return ToPrediction(output);
         }
         finally

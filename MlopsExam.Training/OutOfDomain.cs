@@ -1,4 +1,3 @@
-using System.Security.Cryptography;
 using MlopsExam.Model;
 
 namespace MlopsExam.Training;
@@ -27,9 +26,7 @@ public static class OutOfDomain
         return Files.Select(name =>
         {
             var path = Path.Combine(directory, $"{name}.tsv");
-            using var stream = File.OpenRead(path);
-            var sha = Convert.ToHexStringLower(SHA256.HashData(stream));
-            return new OutOfDomainSet(name, Sst2File.Read(path), sha);
+            return new OutOfDomainSet(name, Sst2File.Read(path), SentimentModel.ComputeSha256(path));
         }).ToList();
     }
 }

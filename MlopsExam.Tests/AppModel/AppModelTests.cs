@@ -21,14 +21,17 @@ public sealed class AppModelTests : IAsyncLifetime
 
     private IResource Resource(string name) => _builder.Resources.Single(r => r.Name == name);
 
-    private static async Task<Dictionary<string, string>> PlainEnvironmentAsync(IResource resource)
+    private static async Task<Dictionary<string, object>> EnvironmentAsync(IResource resource)
     {
         var env = new Dictionary<string, object>();
         var context = new EnvironmentCallbackContext(new DistributedApplicationExecutionContext(DistributedApplicationOperation.Run), env);
         foreach (var callback in resource.Annotations.OfType<EnvironmentCallbackAnnotation>())
             await callback.Callback(context);
-        return env.Where(kv => kv.Value is string).ToDictionary(kv => kv.Key, kv => (string)kv.Value);
+        return env;
     }
+
+    private static async Task<Dictionary<string, string>> PlainEnvironmentAsync(IResource resource) =>
+        (await EnvironmentAsync(resource)).Where(kv => kv.Value is string).ToDictionary(kv => kv.Key, kv => (string)kv.Value);
 
     [Fact]
     public async Task Three_v1_replicas_and_one_v2_are_distinct_api_resources()
@@ -84,7 +87,7 @@ public sealed class AppModelTests : IAsyncLifetime
     [Fact]
     public async Task The_gateway_rate_limit_is_a_parameter_defaulting_to_10_per_second_burst_5()
     {
-        var env = await PlainEnvironmentAsync(Resource("gateway"));
+        var env = await EnvironmentAsync(Resource("gateway"));
         var values = new Dictionary<string, string>();
         foreach (var (variable, parameter) in new[] { ("RATE_LIMIT_RPS", "rate-limit-rps"), ("RATE_LIMIT_BURST", "rate-limit-burst") })
         {
@@ -92,7 +95,8 @@ public sealed class AppModelTests : IAsyncLifetime
             var resource = Assert.IsType<ParameterResource>(Resource(parameter));
             Assert.False(resource.Secret);
             values[variable] = await resource.GetValueAsync(CancellationToken.None) ?? "";
-            Assert.False(env.ContainsKey(variable), $"{variable} should reference the parameter, not be a literal");
+            Assert.False(env.TryGetValue(variable, out var literal) && literal is string, $"{variable} should reference the parameter, not be a literal");
+            Assert.Same(resource, env[variable]);
         }
         Assert.Equal("10", values["RATE_LIMIT_RPS"]);
         Assert.Equal("5", values["RATE_LIMIT_BURST"]);

@@ -76,7 +76,7 @@ public sealed partial class ComposeOperationsTests
     public Task Shadow_copies_reach_v2_with_their_request_id_and_a_dead_v2_costs_the_client_nothing() =>
         WithExperimentsAsync(async (client, ct) =>
         {
-            var copiesBefore = await ShadowPredictionsAsync(ct);
+            var copiesBefore = await SettledShadowPredictionsAsync(ct);
             // A client the canary keeps on v1, so every request is a candidate for a copy (the probes too).
             var answers = new List<Served>();
             string? id = null;
@@ -97,9 +97,12 @@ public sealed partial class ComposeOperationsTests
             HashSet<string> marked = [], copied = [];
             while (!ct.IsCancellationRequested)
             {
-                marked = Matches(await LogsAsync("gateway", ct), "\"request_id\":\"(?<id>[0-9a-f]{32})\"[^\n]*\"shadow\":\"1\"", ours);
+                var gatewayLog = await LogsAsync("gateway", ct);
+                // Every one of our requests is in the gateway's (buffered) log before its marks are counted.
+                var logged = Matches(gatewayLog, "\"request_id\":\"(?<id>[0-9a-f]{32})\"", ours);
+                marked = Matches(gatewayLog, "\"request_id\":\"(?<id>[0-9a-f]{32})\"[^\n]*\"shadow\":\"1\"", ours);
                 copied = Matches(await LogsAsync("api-v2", ct), @"shadow request_id=(?<id>[0-9a-f]{32})", ours);
-                if (marked.Count > 0 && copied.SetEquals(marked)) break;
+                if (logged.Count == ours.Count && marked.Count > 0 && copied.SetEquals(marked)) break;
                 await Task.Delay(500, ct);
             }
             Console.WriteLine($"shadow {ShadowPercent} %: {marked.Count} of {ours.Count} requests marked, {copied.Count} predicted by v2");
@@ -131,20 +134,34 @@ public sealed partial class ComposeOperationsTests
     public Task The_ab_report_compares_both_variants_from_prometheus_and_draws_its_picture() =>
         WithExperimentsAsync(async (client, ct) =>
         {
-            for (var i = 0; i < 60; i++)
+            // Traffic until each variant has served 60 requests, and on while Prometheus catches up, so
+            // that the 5-minute window holds at least 60 of each whatever ran before.
+            int v1 = 0, v2 = 0, n = 0;
+            async Task RoundAsync()
             {
-                Assert.Equal(200, (await SendAsync(client, $"report {i}: not bad at all", ct, clientId: $"report-{i}", paced: false)).Status);
-                Assert.Equal(200, (await SendAsync(client, $"report {i}: dull and lifeless", ct, group: "debug", paced: false)).Status);
+                for (var i = 0; i < 20; i++, n++)
+                {
+                    var canary = await SendAsync(client, $"report {n}: not bad at all", ct, clientId: $"report-{n}", paced: false);
+                    var debug = await SendAsync(client, $"report {n}: dull and lifeless", ct, group: "debug", paced: false);
+                    Assert.Equal(200, canary.Status);
+                    Assert.Equal(200, debug.Status);
+                    foreach (var version in new[] { canary.Version, debug.Version })
+                        if (version == "v1") v1++; else v2++;
+                }
             }
+            while (v1 < 60 || v2 < 60) await RoundAsync();
 
             using var http = new HttpClient { BaseAddress = new Uri("http://127.0.0.1:9090/"), Timeout = TimeSpan.FromSeconds(10) };
+            var waited = System.Diagnostics.Stopwatch.StartNew();
             AbReport report;
-            do
+            while (true)
             {
-                await Task.Delay(1000, ct);
                 report = await AbReport.QueryAsync(new PrometheusClient(http), "http://127.0.0.1:9090/", DateTimeOffset.UtcNow, ct);
+                if (report.Variants.Any(v => v.Variant == "v1" && v.Requests >= 60) && report.Variants.Any(v => v.Variant == "v2" && v.Requests >= 60)) break;
+                if (waited.Elapsed > TimeSpan.FromMinutes(2)) Assert.Fail($"the report never showed 60 requests of each variant:\n{report.ToTable()}");
+                await RoundAsync();
+                await Task.Delay(1000, ct);
             }
-            while (!(report.Variants.Any(v => v.Variant == "v1" && v.Requests >= 60) && report.Variants.Any(v => v.Variant == "v2" && v.Requests >= 60)));
 
             var table = report.ToTable();
             Console.WriteLine(table);
@@ -170,6 +187,19 @@ public sealed partial class ComposeOperationsTests
 
     private static async Task<string> LogsAsync(string service, CancellationToken ct) =>
         (await DockerCli.RunCheckedAsync(["compose", "logs", "--no-color", "--no-log-prefix", service], ComposeTimeout, ct)).Stdout;
+
+    /// <summary>The counter once copies of earlier requests have stopped arriving: two reads a scrape apart agree.</summary>
+    private async Task<double> SettledShadowPredictionsAsync(CancellationToken ct)
+    {
+        var last = await ShadowPredictionsAsync(ct);
+        while (true)
+        {
+            await Task.Delay(TimeSpan.FromSeconds(6), ct);
+            var now = await ShadowPredictionsAsync(ct);
+            if (now == last) return now;
+            last = now;
+        }
+    }
 
     private async Task<double> ShadowPredictionsAsync(CancellationToken ct)
     {
