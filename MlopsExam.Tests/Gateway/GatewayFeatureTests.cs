@@ -402,9 +402,12 @@ public abstract partial class GatewayFeatureTests<TStack>(TStack stack) where TS
     [Fact]
     public async Task Prometheus_answers_on_loopback_9090_and_listens_on_no_other_address()
     {
+        // Docker's own view of what it publishes, whatever the test's network namespace sees.
+        var published = await Stack.PrometheusPublishedPortsAsync(CancellationToken.None);
         if (!Stack.PublishesPrometheusOnLoopback)
         {
             // Swarm: not published at all, so certainly not beyond this machine.
+            Assert.Empty(published);
             Assert.Empty(ListeningAddresses(9090));
             Assert.Contains("\"status\":\"success\"", await Stack.QueryPrometheusAsync("/api/v1/status/runtimeinfo", CancellationToken.None));
             return;
@@ -413,6 +416,7 @@ public abstract partial class GatewayFeatureTests<TStack>(TStack stack) where TS
         using var response = await client.GetAsync("http://127.0.0.1:9090/api/v1/status/runtimeinfo");
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
 
+        Assert.All(published, p => Assert.StartsWith("127.0.0.1:", p));
         var listeners = ListeningAddresses(9090);
         Assert.NotEmpty(listeners);
         Assert.All(listeners, address => Assert.True(IPAddress.IsLoopback(address), $"something listens on {address}:9090"));

@@ -60,10 +60,31 @@ public sealed class GatewayPasswordStorageTests
     [Theory]
     [InlineData("admin")]
     [InlineData("aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa")] // long but one character: not generated
-    public void A_weak_password_is_stored_stretched_as_sha512_crypt(string password) =>
-        Assert.StartsWith("mlops:$6$", StoredEntry(password));
+    public void A_weak_password_is_stored_stretched_as_sha512_crypt(string password)
+    {
+        var entry = StoredEntry(password);
+        Assert.StartsWith("mlops:$6$", entry);
+        Assert.True(CryptMatches(entry, password));
+        Assert.False(CryptMatches(entry, password + "x"));
+    }
 
     [Fact]
-    public void The_form_can_be_forced() =>
-        Assert.StartsWith("mlops:$6$", StoredEntry(RandomNumberGenerator.GetHexString(40), mode: "sha512crypt"));
+    public void The_form_can_be_forced()
+    {
+        var password = RandomNumberGenerator.GetHexString(40);
+        var entry = StoredEntry(password, mode: "sha512crypt");
+        Assert.StartsWith("mlops:$6$", entry);
+        Assert.True(CryptMatches(entry, password));
+    }
+
+    /// <summary>True when a $6$ entry is SHA-512 crypt of this password with the entry's salt
+    /// (openssl computes it again; the password goes through stdin).</summary>
+    private static bool CryptMatches(string entry, string password)
+    {
+        var hash = entry["mlops:".Length..];
+        var salt = hash.Split('$')[2];
+        var (code, output) = Shell.Run("openssl", ["passwd", "-6", "-salt", salt, "-stdin"], TimeSpan.FromSeconds(20), stdin: password + "\n");
+        Assert.True(code == 0, output);
+        return output.Trim() == hash;
+    }
 }

@@ -52,6 +52,18 @@ public abstract class GatewayStack : IAsyncLifetime
     /// one address, so there it publishes nothing.</summary>
     public virtual bool PublishesPrometheusOnLoopback => true;
 
+    /// <summary>Host addresses Docker publishes Prometheus's container port on ("127.0.0.1:9090"), as the
+    /// engine reports them (`docker port`; Swarm: the service's published ports).</summary>
+    public virtual async Task<IReadOnlyList<string>> PrometheusPublishedPortsAsync(CancellationToken ct)
+    {
+        var container = (await ContainerIdsAsync(ct))["prometheus"];
+        var (code, output) = Shell.Run("docker", ["port", container], TimeSpan.FromSeconds(30));
+        Assert.True(code == 0, output);
+        // "9090/tcp -> 127.0.0.1:9090" per published address.
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
+            .Select(line => line.Split("->")[1].Trim()).ToList();
+    }
+
     /// <summary>GET on Prometheus's HTTP API (e.g. <c>/api/v1/targets</c>), as JSON text.</summary>
     public abstract Task<string> QueryPrometheusAsync(string pathAndQuery, CancellationToken ct);
 

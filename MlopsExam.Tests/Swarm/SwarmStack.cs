@@ -69,6 +69,13 @@ public sealed class SwarmStack : GatewayStack
             : throw new HttpRequestException($"GET {url} in the prometheus task failed (wget exit {result.ExitCode}): {result.Output.Trim()}");
     }
 
+    /// <summary>The Prometheus service's published ports (none: Swarm cannot bind 127.0.0.1 alone).</summary>
+    public override async Task<IReadOnlyList<string>> PrometheusPublishedPortsAsync(CancellationToken ct)
+    {
+        var ports = (await DockerCli.RunCheckedAsync(["service", "inspect", $"{Name}_prometheus", "--format", "{{range .Endpoint.Ports}}{{.PublishedPort}} {{end}}"], CommandTimeout, ct)).Stdout;
+        return ports.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+    }
+
     /// <summary>Swarm services cannot set no-new-privileges (security_opt is ignored), nor publish on 127.0.0.1.</summary>
     public override bool SupportsNoNewPrivileges => false;
     public override bool PublishesPrometheusOnLoopback => false;
