@@ -73,7 +73,7 @@ public sealed class SwarmStack : GatewayStack
     public override async Task<IReadOnlyList<string>> PrometheusPublishedPortsAsync(CancellationToken ct)
     {
         var ports = (await DockerCli.RunCheckedAsync(["service", "inspect", $"{Name}_prometheus", "--format", "{{range .Endpoint.Ports}}{{.PublishedPort}} {{end}}"], CommandTimeout, ct)).Stdout;
-        return ports.Split(' ', StringSplitOptions.RemoveEmptyEntries);
+        return ports.Split((char[]?)null, StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries);
     }
 
     /// <summary>Swarm services cannot set no-new-privileges (security_opt is ignored), nor publish on 127.0.0.1.</summary>
