@@ -100,5 +100,7 @@ public sealed class ComposeStack : GatewayStack
     }
 
     public override async Task DisposeAsync() =>
-        await DockerCli.RunCheckedAsync(["compose", "down", "--remove-orphans"], DownTimeout);
+        // --volumes: the next class starts from nothing; Prometheus would otherwise keep, for five minutes,
+        // the series of replicas this class scaled away or replaced (up == 0, no staleness marker).
+        await DockerCli.RunCheckedAsync(["compose", "down", "--remove-orphans", "--volumes"], DownTimeout);
 }
