@@ -56,9 +56,10 @@ up() {
 down() {
   if ! docker stack ls --format '{{.Name}}' 2>/dev/null | grep -qx "$STACK"; then return; fi
   docker stack rm "$STACK" >/dev/null
-  # Removal is asynchronous: wait for the containers and the network, so that ports 80/443 are free.
+  # Removal is asynchronous: wait until the containers are gone, stopped ones included (they
+  # still hold the volumes), and the network, so that ports 80/443 and the volumes are free.
   local deadline=$((SECONDS + 120))
-  while [ -n "$(docker ps -q --filter "label=com.docker.stack.namespace=$STACK")" ] \
+  while [ -n "$(docker ps -aq --filter "label=com.docker.stack.namespace=$STACK")" ] \
      || docker network ls --format '{{.Name}}' | grep -qx "${STACK}_default"; do
     [ $SECONDS -lt $deadline ] || { log "stack $STACK still being removed after 120 s"; exit 1; }
     sleep 1
@@ -69,7 +70,13 @@ down() {
 remove_volumes() {
   local volume
   for volume in $(docker volume ls -q --filter "label=com.docker.stack.namespace=$STACK"); do
-    docker volume rm "$volume" >/dev/null
+    # A task container the daemon is still reaping may hold it for a moment: retry for 30 s.
+    local tries=0
+    until docker volume rm "$volume" >/dev/null 2>&1; do
+      tries=$((tries + 1))
+      [ $tries -lt 30 ] || { docker volume rm "$volume" >/dev/null; exit 1; }
+      sleep 1
+    done
   done
 }
 
