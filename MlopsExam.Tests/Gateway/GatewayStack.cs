@@ -87,7 +87,8 @@ public abstract class GatewayStack : IAsyncLifetime
     protected void LoadGatewayCertificate() =>
         GatewayCertificate = X509CertificateLoader.LoadCertificateFromFile(Path.Combine(RepoLayout.Root, "deployments", "nginx", "certs", "nginx.crt"));
 
-    /// <summary>An HttpClient that trusts only the gateway's certificate and never follows redirects.</summary>
+    /// <summary>An HttpClient that trusts only the gateway's certificate, never follows redirects, and
+    /// sends a request again when a reused keep-alive connection was closed under it, as curl does.</summary>
     public HttpClient CreateClient(bool http2 = false)
     {
         var handler = new SocketsHttpHandler
@@ -101,7 +102,9 @@ public abstract class GatewayStack : IAsyncLifetime
                 RemoteCertificateValidationCallback = (_, cert, _, errors) => ValidateAgainstGatewayCertificate(cert, errors),
             },
         };
-        var client = new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(15) };
+        // Like curl and browsers, a request whose reused connection the gateway closed (a reload)
+        // goes once more on a new one (KeepAliveRaceRetryHandler says when exactly).
+        var client = new HttpClient(new KeepAliveRaceRetryHandler(handler)) { Timeout = TimeSpan.FromSeconds(15) };
         if (http2)
         {
             client.DefaultRequestVersion = HttpVersion.Version20;
