@@ -45,52 +45,56 @@ public sealed class KeepAliveRaceRetryHandlerTests
         return Encoding.UTF8.GetString(body);
     }
 
-    private static (HttpClient Client, KeepAliveRaceRetryHandler Handler) Client()
+    /// <summary>A loopback server (<see cref="ServeAsync"/>) and a client with the retry handler.</summary>
+    private sealed class Setup : IAsyncDisposable
     {
-        var handler = new KeepAliveRaceRetryHandler(new SocketsHttpHandler());
-        return (new HttpClient(handler) { Timeout = TimeSpan.FromSeconds(10) }, handler);
+        private readonly TcpListener _listener = new(IPAddress.Loopback, 0);
+        private readonly Task _server;
+        public List<string> Bodies { get; } = [];
+        public KeepAliveRaceRetryHandler Handler { get; } = new(new SocketsHttpHandler());
+        public HttpClient Client { get; }
+        public string Url { get; }
+
+        public Setup(int[] answers)
+        {
+            _listener.Start();
+            _server = ServeAsync(_listener, answers, Bodies);
+            Client = new HttpClient(Handler) { Timeout = TimeSpan.FromSeconds(10) };
+            Url = $"http://127.0.0.1:{((IPEndPoint)_listener.LocalEndpoint).Port}/predict";
+        }
+
+        public async ValueTask DisposeAsync()
+        {
+            Client.Dispose();
+            _listener.Stop();
+            await Task.WhenAny(_server, Task.Delay(1000));
+        }
     }
 
     [Fact]
     public async Task A_post_on_a_reused_connection_closed_by_the_server_is_sent_again_once_on_a_new_one()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var bodies = new List<string>();
         // Connection 1 answers one request, then drops the second; connection 2 answers.
-        var server = ServeAsync(listener, [1, 5], bodies);
-        var (client, handler) = Client();
-        var url = $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/predict";
+        await using var setup = new Setup([1, 5]);
 
-        using (var first = await client.PostAsync(url, new StringContent("{\"sentence\":\"one\"}")))
+        using (var first = await setup.Client.PostAsync(setup.Url, new StringContent("{\"sentence\":\"one\"}")))
             Assert.Equal(HttpStatusCode.OK, first.StatusCode);
-        using (var second = await client.PostAsync(url, new StringContent("{\"sentence\":\"two\"}")))
+        using (var second = await setup.Client.PostAsync(setup.Url, new StringContent("{\"sentence\":\"two\"}")))
             Assert.Equal(HttpStatusCode.OK, second.StatusCode);
 
-        Assert.Equal(1, handler.Retries);
+        Assert.Equal(1, setup.Handler.Retries);
         // The same body both times.
-        Assert.Equal(["{\"sentence\":\"one\"}", "{\"sentence\":\"two\"}", "{\"sentence\":\"two\"}"], bodies);
-        client.Dispose();
-        listener.Stop();
-        await Task.WhenAny(server, Task.Delay(1000));
+        Assert.Equal(["{\"sentence\":\"one\"}", "{\"sentence\":\"two\"}", "{\"sentence\":\"two\"}"], setup.Bodies);
     }
 
     [Fact]
     public async Task A_new_connection_closed_before_any_answer_is_an_error_not_a_retry()
     {
-        var listener = new TcpListener(IPAddress.Loopback, 0);
-        listener.Start();
-        var bodies = new List<string>();
-        var server = ServeAsync(listener, [0, 0], bodies);
-        var (client, handler) = Client();
-        var url = $"http://127.0.0.1:{((IPEndPoint)listener.LocalEndpoint).Port}/predict";
+        await using var setup = new Setup([0, 0]);
 
-        var error = await Assert.ThrowsAsync<HttpRequestException>(() => client.PostAsync(url, new StringContent("{\"sentence\":\"lost\"}")));
+        var error = await Assert.ThrowsAsync<HttpRequestException>(() => setup.Client.PostAsync(setup.Url, new StringContent("{\"sentence\":\"lost\"}")));
         Assert.Equal(HttpRequestError.ResponseEnded, error.HttpRequestError);
-        Assert.Equal(0, handler.Retries);
-        Assert.Single(bodies);
-        client.Dispose();
-        listener.Stop();
-        await Task.WhenAny(server, Task.Delay(1000));
+        Assert.Equal(0, setup.Handler.Retries);
+        Assert.Single(setup.Bodies);
     }
 }
