@@ -151,9 +151,13 @@ ab-report: ## v1 vs v2 over the last 5 min from Prometheus: a table here, .artif
 test-unit: ## Tests that need no container: model behaviour, API in-process, app model
 	$(MAKE) --no-print-directory test TEST_FILTER='Category!=Stack'
 
+STACKS_DOWN = docker compose down --remove-orphans --volumes >/dev/null 2>&1 || true; ./scripts/swarm.sh down --volumes >/dev/null 2>&1 || true
+
 .PHONY: verify
 verify: docker ## Every test: model, API, the AppHost, compose and Swarm stacks; tears down whatever the result
-	@trap 'docker compose down --remove-orphans --volumes >/dev/null 2>&1 || true; ./scripts/swarm.sh down --volumes >/dev/null 2>&1 || true' EXIT; \
+	@# Before too: a stack left by an interrupted run (Swarm restarts its services with the daemon)
+	@# would hold ports 80/443 and the tests' fixtures would fail to start theirs.
+	@$(STACKS_DOWN); trap '$(STACKS_DOWN)' EXIT; \
 	$(MAKE) --no-print-directory test
 
 .PHONY: test

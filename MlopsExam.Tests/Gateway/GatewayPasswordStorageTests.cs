@@ -10,7 +10,9 @@ namespace MlopsExam.Tests.Gateway;
 /// entrypoint, so it checks what ships; the wrong password's 401 through nginx is checked by
 /// <see cref="GatewayFeatureTests{TStack}"/> on both stacks.
 /// </summary>
-[Trait("Category", "Stack")]
+/// In the stacks' collection: its `docker build`/`docker run --rm` ran beside a compose fixture's
+/// `up --build` once, and that `up` failed with "No such container" for a container it had just created.
+[Collection(GatewayCollection.Name), Trait("Category", "Stack")]
 public sealed class GatewayPasswordStorageTests
 {
     private static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
