@@ -1,6 +1,7 @@
 using MlopsExam.Api;
 
 var builder = WebApplication.CreateBuilder(args);
+var stdoutFlush = StdoutBuffering.Install(builder.Configuration);
 
 builder.AddServiceDefaults(PredictionMetrics.MeterName);
 // One line per event: grep-able by request id in `docker compose logs` and in the dashboard.
@@ -38,4 +39,9 @@ catch (Exception ex) when (ex is MlopsExam.Model.ModelIntegrityException or Micr
     // A missing or altered model, or an invalid setting: say why and exit 1 rather than crash.
     Console.Error.WriteLine($"Refusing to start: {ex.Message}");
     return 1;
+}
+finally
+{
+    // What the last interval buffered is written before the process ends.
+    stdoutFlush?.Dispose();
 }

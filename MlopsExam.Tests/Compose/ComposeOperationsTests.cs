@@ -147,8 +147,8 @@ public sealed partial class ComposeOperationsTests(ComposeStack stack) : IClassF
             // Each v1 replica logged and counted what it answered for v2 (Prometheus scrapes every 5 s).
             foreach (var group in answers.GroupBy(a => a.Instance!))
             {
-                var log = await stack.GetReplicaLogsAsync(group.Key, deadline.Token);
-                Assert.All(group, a => Assert.Contains($"fallback requested_variant=v2 served_variant=v1 instance={group.Key} request_id={a.RequestId}", log));
+                await stack.WaitForReplicaLogAsync(group.Key,
+                    group.Select(a => $"fallback requested_variant=v2 served_variant=v1 instance={group.Key} request_id={a.RequestId}"), deadline.Token);
                 while ((await FallbacksByReplicaAsync(deadline.Token)).GetValueOrDefault(group.Key) < before.GetValueOrDefault(group.Key) + group.Count())
                     await Task.Delay(1000, deadline.Token);
                 Assert.Equal(before.GetValueOrDefault(group.Key) + group.Count(), (await FallbacksByReplicaAsync(deadline.Token))[group.Key]);

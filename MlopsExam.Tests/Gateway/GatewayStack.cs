@@ -37,6 +37,26 @@ public abstract class GatewayStack : IAsyncLifetime
     /// <summary>Everything replica <paramref name="instanceId"/> logged so far.</summary>
     public abstract Task<string> GetReplicaLogsAsync(string instanceId, CancellationToken ct);
 
+    /// <summary>Replica <paramref name="instanceId"/>'s log once it holds every one of
+    /// <paramref name="expected"/>, asked again every 250 ms: a line reaches the log asynchronously
+    /// (the API writes stdout in batches, then Docker or the AppHost carries it). Fails after 30 s,
+    /// naming what is missing.</summary>
+    public async Task<string> WaitForReplicaLogAsync(string instanceId, IEnumerable<string> expected, CancellationToken ct)
+    {
+        using var deadline = CancellationTokenSource.CreateLinkedTokenSource(ct);
+        deadline.CancelAfter(TimeSpan.FromSeconds(30));
+        var missing = expected.ToList();
+        while (true)
+        {
+            var log = await GetReplicaLogsAsync(instanceId, deadline.Token);
+            missing.RemoveAll(line => log.Contains(line, StringComparison.Ordinal));
+            if (missing.Count == 0) return log;
+            if (deadline.IsCancellationRequested)
+                Assert.Fail($"{instanceId} never logged {string.Join(", ", missing)}; its log ends with: {log[^Math.Min(log.Length, 2000)..]}");
+            await Task.Delay(250, CancellationToken.None);
+        }
+    }
+
     /// <summary>The stack's containers by service name (compose: the first replica of each service):
     /// under the AppHost, the gateway, its exporter and Prometheus (the APIs are processes there).</summary>
     public abstract Task<IReadOnlyDictionary<string, string>> ContainerIdsAsync(CancellationToken ct);
