@@ -4,14 +4,15 @@ namespace MlopsExam.Api;
 
 /// <summary>
 /// Buffers standard output and writes it out every <c>Serving:StdoutFlushMilliseconds</c> (and when
-/// 64 KiB have piled up), instead of one write per log line.
+/// 64 K characters have piled up), instead of one write per log line.
 ///
 /// Why: the API logs a line per request, and each write to a container's stdout wakes the Docker
 /// shim, which hands it to the daemon. Under load that path took about a fifth of both cores
 /// (profile in the README, "Performance"), most of it per write rather than per byte. nginx's
 /// access log does the same (`buffer=64k flush=1s`, conf.d/logging.conf). The cost: a line shows in
 /// `docker logs` up to one interval late, and a process killed with SIGKILL loses at most one
-/// interval of lines; a normal stop (SIGTERM) writes everything out first.
+/// interval of lines; a normal stop (SIGTERM), an exit and an unhandled exception (a failed start:
+/// port taken, bad configuration) write everything out first.
 ///
 /// Off (0, the default) outside the container image, which sets it: the in-process tests and
 /// `dotnet run` keep an unbuffered console.
@@ -28,6 +29,8 @@ public sealed class StdoutBuffering : IDisposable
         _timer = new Timer(_ => Flush(), null, interval, interval);
     }
 
+    private void FlushOnExit(object? sender, EventArgs e) => Flush();
+
     /// <summary>Flushes <paramref name="writer"/> every <paramref name="interval"/> and on Dispose.</summary>
     internal static StdoutBuffering Start(TextWriter writer, TimeSpan interval) => new(writer, interval);
 
@@ -43,7 +46,11 @@ public sealed class StdoutBuffering : IDisposable
         };
         // SetOut wraps it in a synchronized writer: the logger's thread and the timer share it.
         Console.SetOut(writer);
-        return Start(Console.Out, TimeSpan.FromMilliseconds(milliseconds));
+        var buffering = Start(Console.Out, TimeSpan.FromMilliseconds(milliseconds));
+        // Paths that skip Program.cs's finally: Environment.Exit, and an exception nothing catches.
+        AppDomain.CurrentDomain.ProcessExit += buffering.FlushOnExit;
+        AppDomain.CurrentDomain.UnhandledException += buffering.FlushOnExit;
+        return buffering;
     }
 
     private void Flush()

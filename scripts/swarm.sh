@@ -74,7 +74,7 @@ remove_volumes() {
     local tries=0
     until docker volume rm "$volume" >/dev/null 2>&1; do
       tries=$((tries + 1))
-      [ $tries -lt 30 ] || { docker volume rm "$volume" >/dev/null; exit 1; }
+      [ $tries -lt 30 ] || { log "volume $volume still in use after 30 s"; docker volume rm "$volume" >/dev/null && break; exit 1; }
       sleep 1
     done
   done

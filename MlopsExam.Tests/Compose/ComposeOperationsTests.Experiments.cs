@@ -29,7 +29,7 @@ public sealed partial class ComposeOperationsTests
         await RecreateGatewayAsync(Experiments);
         try
         {
-            using var client = stack.CreateClient();
+            using var client = stack.CreateClient(resendOnKeepAliveRace: true);
             await test(client, deadline.Token);
         }
         finally

@@ -43,7 +43,7 @@ public sealed partial class ComposeOperationsTests(ComposeStack stack) : IClassF
     [Fact]
     public async Task Stopping_a_v1_replica_under_traffic_loses_no_request()
     {
-        using var client = stack.CreateClient();
+        using var client = stack.CreateClient(resendOnKeepAliveRace: true);
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
         var served = new List<Served>();
         async Task SendManyAsync(int count)
@@ -74,7 +74,7 @@ public sealed partial class ComposeOperationsTests(ComposeStack stack) : IClassF
     [Fact]
     public async Task Replicas_added_by_scale_get_traffic_and_scaling_down_and_reloading_cost_no_request()
     {
-        using var client = stack.CreateClient();
+        using var client = stack.CreateClient(resendOnKeepAliveRace: true);
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(4));
         try
         {
@@ -126,7 +126,7 @@ public sealed partial class ComposeOperationsTests(ComposeStack stack) : IClassF
     [Fact]
     public async Task A_debug_request_is_answered_by_v1_when_v2_is_down_and_the_fallback_is_counted()
     {
-        using var client = stack.CreateClient();
+        using var client = stack.CreateClient(resendOnKeepAliveRace: true);
         using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(3));
         // Per replica: a sum over all replicas would move when Prometheus drops a replica removed by
         // another test, and compose's replicas stay the same during this one.

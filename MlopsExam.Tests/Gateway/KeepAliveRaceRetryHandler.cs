@@ -12,10 +12,13 @@ namespace MlopsExam.Tests.Gateway;
 /// it has no body, so a test client of POST /predict would report a request lost that curl or a
 /// browser would not.
 ///
-/// Retried only when all of these hold: the connection closed before any byte of a response
-/// (<see cref="HttpRequestError.ResponseEnded"/>), no new connection was opened for the attempt
-/// (so it was a reused one), and it is the first retry of the request. Each retry is counted and
-/// written to the test output; a second failure, any status code and any other error go to the test.
+/// Retried only when all of these hold: HTTP/1.x; the connection closed before a whole response
+/// head arrived (<see cref="HttpRequestError.ResponseEnded"/>); no connection was opened while the
+/// attempt ran (so it went out on a pooled one: sound for a client that sends one request at a time,
+/// as the tests that use this do); and it is the first retry of the request. The retry may go out on
+/// another pooled connection or a new one. Each retry is counted and written to the test output; a
+/// second failure, any status code and any other error go to the test. Only the clients of tests
+/// that change the set of replicas use it (<see cref="GatewayStack.CreateClient"/>).
 /// </summary>
 public sealed class KeepAliveRaceRetryHandler : DelegatingHandler
 {
@@ -24,6 +27,8 @@ public sealed class KeepAliveRaceRetryHandler : DelegatingHandler
 
     public KeepAliveRaceRetryHandler(SocketsHttpHandler inner)
     {
+        if (inner.ConnectCallback is not null)
+            throw new ArgumentException("The handler counts connections with its own ConnectCallback.", nameof(inner));
         inner.ConnectCallback = ConnectAsync;
         InnerHandler = inner;
     }
@@ -56,11 +61,12 @@ public sealed class KeepAliveRaceRetryHandler : DelegatingHandler
         {
             return await base.SendAsync(request, ct);
         }
-        catch (HttpRequestException e) when (e.HttpRequestError == HttpRequestError.ResponseEnded
+        catch (HttpRequestException e) when (request.Version.Major == 1
+                                             && e.HttpRequestError == HttpRequestError.ResponseEnded
                                              && Interlocked.Read(ref _connects) == connectsBefore)
         {
             Interlocked.Increment(ref _retries);
-            Console.WriteLine($"keep-alive race: {request.Method} {request.RequestUri} sent again on a new connection ({e.Message})");
+            Console.WriteLine($"keep-alive race: {request.Method} {request.RequestUri} sent again ({e.Message})");
             return await base.SendAsync(Copy(request, body), ct);
         }
     }
@@ -72,6 +78,8 @@ public sealed class KeepAliveRaceRetryHandler : DelegatingHandler
             Version = request.Version,
             VersionPolicy = request.VersionPolicy,
         };
+        foreach (var option in request.Options)
+            ((IDictionary<string, object?>)copy.Options)[option.Key] = option.Value;
         foreach (var header in request.Headers)
             copy.Headers.TryAddWithoutValidation(header.Key, header.Value);
         if (body is not null)

@@ -104,7 +104,7 @@ public sealed class SwarmGatewayTests(SwarmStack stack)
     /// then a few seconds more.</summary>
     private async Task<List<(int Status, string? Instance)>> UnderSteadyTrafficAsync(Func<CancellationToken, Task> operation, CancellationToken ct)
     {
-        using var client = Stack.CreateClient();
+        using var client = Stack.CreateClient(resendOnKeepAliveRace: true);
         var results = new List<(int, string?)>();
         using var stop = new CancellationTokenSource();
         var traffic = Task.Run(async () =>
@@ -146,7 +146,7 @@ public sealed class SwarmGatewayTests(SwarmStack stack)
     public async Task Scaling_api_v1_to_6_is_followed_by_the_gateway()
     {
         using var deadline = new CancellationTokenSource(OperationTimeout);
-        using var client = Stack.CreateClient();
+        using var client = Stack.CreateClient(resendOnKeepAliveRace: true);
         try
         {
             await ServiceAsync(deadline.Token, "scale", $"{SwarmStack.Name}_api-v1=6");
