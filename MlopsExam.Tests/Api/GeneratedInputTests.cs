@@ -57,22 +57,21 @@ public sealed class GeneratedInputTests(BothVariantsFixture fixture, ITestOutput
     [Theory]
     [InlineData("v1")]
     [InlineData("v2")]
-    public async Task No_generated_request_gets_a_5xx(string variant)
-    {
-        var client = fixture.Factory(variant).CreateClient();
-        await RequestGen.Request.SampleAsync(
-            async request => AnswerRules.NotAServerError(await SendAsync(client, request), request),
-            output.WriteLine, iter: Iterations, print: r => r.ToString());
-    }
+    public Task No_generated_request_gets_a_5xx(string variant) =>
+        EveryGeneratedRequestAsync(variant, AnswerRules.NotAServerError);
 
     [Theory]
     [InlineData("v1")]
     [InlineData("v2")]
-    public async Task Every_error_is_problem_json_naming_status_title_and_detail(string variant)
+    public Task Every_error_is_problem_json_naming_status_title_and_detail(string variant) =>
+        EveryGeneratedRequestAsync(variant, AnswerRules.ErrorIsAProblem);
+
+    /// <summary><paramref name="rule"/> holds for the answer to every generated request.</summary>
+    private async Task EveryGeneratedRequestAsync(string variant, Action<AnswerRules.Answer, object> rule)
     {
         var client = fixture.Factory(variant).CreateClient();
         await RequestGen.Request.SampleAsync(
-            async request => AnswerRules.ErrorIsAProblem(await SendAsync(client, request), request),
+            async request => rule(await SendAsync(client, request), request),
             output.WriteLine, iter: Iterations, print: r => r.ToString());
     }
 
