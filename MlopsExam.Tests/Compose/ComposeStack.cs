@@ -26,16 +26,9 @@ public sealed class ComposeStack : GatewayStack
         if (code != 0)
             throw new InvalidOperationException($"scripts/generate-env.sh failed ({code}): {output}");
 
-        string[] upArgs = ["compose", "up", "--build", "--detach", "--wait", "--wait-timeout", WaitTimeoutSeconds.ToString(CultureInfo.InvariantCulture)];
-        var up = await DockerCli.RunAsync(upArgs, UpTimeout);
-        // The daemon losing a container compose had just created ("No such container") is the
-        // daemon's race, not the stack's: start again from nothing, once, and say so.
-        if (up.ExitCode != 0 && up.Stderr.Contains("No such container", StringComparison.Ordinal))
-        {
-            Console.WriteLine($"'docker compose up' failed on a daemon race, starting again from nothing: {up.Stderr.Trim()}");
-            await DockerCli.RunAsync(["compose", "down", "--remove-orphans", "--volumes"], DownTimeout);
-            up = await DockerCli.RunAsync(upArgs, UpTimeout);
-        }
+        var up = await DockerCli.RunAsync(
+            ["compose", "up", "--build", "--detach", "--wait", "--wait-timeout", WaitTimeoutSeconds.ToString(CultureInfo.InvariantCulture)],
+            UpTimeout);
         if (up.ExitCode != 0)
         {
             var ps = await DockerCli.RunAsync(["compose", "ps", "--all"], CommandTimeout);
