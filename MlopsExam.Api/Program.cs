@@ -11,6 +11,9 @@ builder.Logging.AddSimpleConsole(o =>
     o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
     o.UseUtcTimestamp = true;
 });
+// With stdout buffered (the container image), lines go straight into the buffer rather than
+// through the console logger's queue and thread (BufferedConsoleLogger.cs).
+if (stdoutFlush is not null) builder.Logging.WriteConsoleLinesToBuffer();
 
 builder.AddSentimentServing();
 builder.Services.AddPredictOpenApi();

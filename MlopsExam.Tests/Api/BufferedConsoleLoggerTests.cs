@@ -1,0 +1,110 @@
+using System.Text.RegularExpressions;
+using Microsoft.Extensions.DependencyInjection;
+using Microsoft.Extensions.Logging;
+using Microsoft.Extensions.Logging.Console;
+using Microsoft.Extensions.Options;
+using MlopsExam.Api;
+
+namespace MlopsExam.Tests.Api;
+
+/// <summary>The logger the image uses with a buffered stdout (BufferedConsoleLogger.cs): the stock
+/// console logger's lines, written on the logging thread, whole.</summary>
+public sealed class BufferedConsoleLoggerTests
+{
+    /// <summary>The services as Program.cs registers them, with the provider writing to <paramref name="output"/>.</summary>
+    private static (ServiceProvider Services, ILoggerFactory Factory) Logging(TextWriter output, bool includeScopes = false)
+    {
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging
+            .AddSimpleConsole(o =>
+            {
+                o.SingleLine = true;
+                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+                o.UseUtcTimestamp = true;
+                o.IncludeScopes = includeScopes;
+            })
+            .WriteConsoleLinesToBuffer());
+        var provider = services.BuildServiceProvider();
+        var buffered = new BufferedConsoleLoggerProvider(
+            provider.GetServices<ConsoleFormatter>(), provider.GetRequiredService<IOptions<ConsoleLoggerOptions>>(), output);
+        var factory = LoggerFactory.Create(logging => logging.AddProvider(buffered));
+        return (provider, factory);
+    }
+
+    [Fact]
+    public void It_replaces_the_stock_console_provider_and_keeps_its_options()
+    {
+        var (services, _) = Logging(TextWriter.Null);
+        using (services)
+        {
+            var providers = services.GetServices<ILoggerProvider>().ToList();
+            Assert.Contains(providers, p => p is BufferedConsoleLoggerProvider);
+            Assert.DoesNotContain(providers, p => p is ConsoleLoggerProvider);
+        }
+    }
+
+    [Fact]
+    public void A_line_has_the_stock_single_line_format()
+    {
+        var output = new StringWriter();
+        var (services, factory) = Logging(output);
+        using (services)
+        using (factory)
+        {
+            factory.CreateLogger("MlopsExam.Api.PredictRequest")
+                .LogInformation(new EventId(7), "predict label={Label} request_id={RequestId}", "positive", "abc");
+        }
+
+        Assert.Matches(
+            new Regex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: MlopsExam\.Api\.PredictRequest\[7\] predict label=positive request_id=abc\r?\n$"),
+            output.ToString());
+    }
+
+    [Fact]
+    public void Scopes_and_exceptions_are_written_as_the_formatter_writes_them()
+    {
+        var output = new StringWriter();
+        var (services, factory) = Logging(output, includeScopes: true);
+        using (services)
+        using (factory)
+        {
+            var logger = factory.CreateLogger("Test");
+            using (logger.BeginScope("request {RequestId}", "r-42"))
+                logger.LogError(new InvalidOperationException("boom"), "failed");
+        }
+
+        var text = output.ToString();
+        Assert.Contains("fail: Test[0] => request r-42 failed", text);
+        Assert.Contains("System.InvalidOperationException: boom", text);
+    }
+
+    [Fact]
+    public void Lines_logged_at_once_from_many_threads_stay_whole()
+    {
+        var sink = new StringWriter();
+        var (services, factory) = Logging(TextWriter.Synchronized(sink)); // synchronized, as Console.Out is
+        const int threads = 8, lines = 2_000;
+        using (services)
+        using (factory)
+        {
+            var logger = factory.CreateLogger("MlopsExam.Api.PredictRequest");
+            // Dedicated threads released together, so the writes overlap on every core.
+            using var start = new Barrier(threads);
+            var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
+            {
+                start.SignalAndWait();
+                for (var i = 0; i < lines; i++)
+                    logger.LogInformation("predict label=positive request_id={RequestId} padding={Padding}", $"{t}-{i}", new string('x', i % 300));
+            })).ToList();
+            workers.ForEach(w => w.Start());
+            workers.ForEach(w => w.Join());
+        }
+
+        var written = sink.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(threads * lines, written.Length);
+        var pattern = new Regex(@"^\S+ info: MlopsExam\.Api\.PredictRequest\[0\] predict label=positive request_id=(\d+-\d+) padding=x*\r?$");
+        var ids = written.Select(line => pattern.Match(line)).Select(m => m.Success ? m.Groups[1].Value : "garbled").ToHashSet();
+        Assert.DoesNotContain("garbled", ids);
+        Assert.Equal(threads * lines, ids.Count);
+    }
+}
