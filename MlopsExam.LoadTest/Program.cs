@@ -5,6 +5,8 @@
 //   (b) gateway   h2load inside the gateway's namespace -> https://127.0.0.1:443/predict with the
 //                 production configuration (TLS, basic auth, access log, balancing over 3 replicas),
 //                 HTTP/1.1 keep-alive and HTTP/2
+//   (d) reference  the same replicas behind a minimal nginx (same image, no auth, logs, limits or
+//                 maps), plain HTTP and TLS: what any nginx hop costs on this machine
 //   (c) fixed rate, a sweep of offered loads up to the gateway's maximum, direct and through the
 //                 gateway at the same rates: latency against load (the PNG)
 //
@@ -83,6 +85,20 @@ try
     var viaH2 = await Scenario.GatewayAsync("b gateway h2", gateway, http2: true, options, [json, auth], body, null, watched, outDir);
     runs.Add(viaH2);
 
+    // (d) the same replicas behind an nginx without the gateway's features, plain and over TLS:
+    // what any nginx hop costs here, next to what the gateway costs (ReferenceProxy.cs).
+    if (options.Reference)
+    {
+        await using var reference = await ReferenceProxy.StartAsync(stack, gateway, replicas, outDir);
+        var behindReference = watched.InFrontOf(reference.Container);
+        await Scenario.GatewayAsync("warm-up reference", reference.Container, http2: false, options with { Duration = TimeSpan.FromSeconds(5) },
+            [json], body, null, behindReference, outDir, quiet: true, url: ReferenceProxy.PlainUrl, target: "bare nginx");
+        runs.Add(await Scenario.GatewayAsync("d nginx plain h1", reference.Container, http2: false, options, [json], body, null,
+            behindReference, outDir, url: ReferenceProxy.PlainUrl, target: "bare nginx"));
+        runs.Add(await Scenario.GatewayAsync("d nginx TLS h1", reference.Container, http2: false, options, [json], body, null,
+            behindReference, outDir, url: ReferenceProxy.TlsUrl, target: "bare nginx"));
+    }
+
     // (c) offered-load sweep, direct and through the gateway at the same rates.
     var max = Math.Max(1, viaH1.Figures.RequestsPerSecond);
     foreach (var share in options.Shares)
@@ -126,7 +142,7 @@ static string FindRepoRoot()
     throw new InvalidOperationException("Run from inside the repository (no docker-compose.yml found above the current folder).");
 }
 
-internal sealed record Options(int Clients, TimeSpan Duration, TimeSpan WarmUp, double[] Shares, string? RepoRoot, TimeSpan StackWarmUp)
+internal sealed record Options(int Clients, TimeSpan Duration, TimeSpan WarmUp, double[] Shares, string? RepoRoot, TimeSpan StackWarmUp, bool Reference)
 {
     public static Options Parse(string[] args)
     {
@@ -136,6 +152,7 @@ internal sealed record Options(int Clients, TimeSpan Duration, TimeSpan WarmUp, 
         var warmUp = TimeSpan.FromSeconds(5);
         double[] shares = [0.1, 0.25, 0.5, 0.75, 0.9];
         string? root = null;
+        var reference = true;
         for (var i = 0; i < args.Length; i++)
         {
             switch (args[i])
@@ -145,13 +162,14 @@ internal sealed record Options(int Clients, TimeSpan Duration, TimeSpan WarmUp, 
                 case "--warm-up": warmUp = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture)); break;
                 case "--shares": shares = args[++i].Split(',', StringSplitOptions.RemoveEmptyEntries).Where(x => x != "none").Select(s => double.Parse(s, CultureInfo.InvariantCulture)).ToArray(); break;
                 case "--repo": root = args[++i]; break;
+                case "--no-reference": reference = false; break;
                 case "--stack-warm-up": stackWarmUp = TimeSpan.FromSeconds(double.Parse(args[++i], CultureInfo.InvariantCulture)); break;
                 default:
-                    Console.Error.WriteLine("usage: loadtest [--clients 16] [--duration 10] [--warm-up 5] [--shares 0.1,0.25,0.5,0.75,0.9] [--stack-warm-up 30] [--repo DIR]");
+                    Console.Error.WriteLine("usage: loadtest [--clients 16] [--duration 10] [--warm-up 5] [--shares 0.1,0.25,0.5,0.75,0.9] [--stack-warm-up 30] [--no-reference] [--repo DIR]");
                     Environment.Exit(2);
                     break;
             }
         }
-        return new Options(clients, duration, warmUp, shares, root, stackWarmUp);
+        return new Options(clients, duration, warmUp, shares, root, stackWarmUp, reference);
     }
 }

@@ -55,6 +55,10 @@ internal static class Report
         Console.WriteLine("Ratios (same run):");
         foreach (var b in report.Runs.Where(r => r.Name.StartsWith("b ", StringComparison.Ordinal)))
             Console.WriteLine($"  {b.Name} / a direct:  {b.Figures.RequestsPerSecond / direct.Figures.RequestsPerSecond:0.00} x throughput   (target >= 0.5);  vs the Python solution's {PythonSolutionRps:0} req/s: {b.Figures.RequestsPerSecond / PythonSolutionRps:0.0} x (target >= 5)");
+        var viaH1 = report.Runs.FirstOrDefault(r => r.Name == "b gateway h1");
+        foreach (var d in report.Runs.Where(r => r.Name.StartsWith("d ", StringComparison.Ordinal)))
+            Console.WriteLine($"  {d.Name} / a direct:  {d.Figures.RequestsPerSecond / direct.Figures.RequestsPerSecond:0.00} x   (an nginx hop without the gateway's features)"
+                + (viaH1 is null ? "" : $";  b gateway h1 / {d.Name}: {viaH1.Figures.RequestsPerSecond / d.Figures.RequestsPerSecond:0.00} x"));
         foreach (var g in report.Runs.Where(r => r.Name.StartsWith("c gateway", StringComparison.Ordinal)))
         {
             var d = report.Runs.FirstOrDefault(r => r.Name.StartsWith("c direct", StringComparison.Ordinal) && r.OfferedRps == g.OfferedRps);

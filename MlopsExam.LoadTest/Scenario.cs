@@ -14,6 +14,9 @@ internal sealed record RunReport(
 /// <summary>The containers and host processes whose CPU every run reports.</summary>
 internal sealed class Watched(Container gateway, IReadOnlyList<Container> v1, IReadOnlyList<Container> v2, HostProcess? dockerd)
 {
+    /// <summary>The same, with another container in the gateway's column (the reference proxy of (d)).</summary>
+    public Watched InFrontOf(Container proxy) => new(proxy, v1, v2, dockerd);
+
     public Container Gateway { get; } = gateway;
 
     public Dictionary<string, TimeSpan> Sample()
@@ -57,14 +60,16 @@ internal static class Scenario
         return quiet ? run : Print(run);
     }
 
-    /// <summary>(b): the gateway, from inside its network namespace, with its production configuration.</summary>
+    /// <summary>(b): the gateway, from inside its network namespace, with its production configuration
+    /// (or, with <paramref name="url"/> and <paramref name="target"/>, (d): the reference proxy).</summary>
     public static async Task<RunReport> GatewayAsync(string name, Container gateway, bool http2, Options options,
-        IReadOnlyList<string> headers, string body, double? totalRate, Watched watched, string workDir, bool quiet = false)
+        IReadOnlyList<string> headers, string body, double? totalRate, Watched watched, string workDir, bool quiet = false,
+        string url = "https://127.0.0.1:8443/predict", string target = "gateway")
     {
         // HTTP/2: the same number of concurrent requests as streams over a quarter of the connections.
         var (clients, streams) = http2 ? (Math.Max(1, options.Clients / 4), 4) : (options.Clients, 1);
         var spec = new LoadSpec(
-            "https://127.0.0.1:8443/predict", http2, clients, streams, options.Duration, options.WarmUp,
+            url, http2, clients, streams, options.Duration, options.WarmUp,
             totalRate is { } r ? r / clients : null, headers, body);
         await H2Load.WarmUpAsync(gateway.Pid, spec, workDir);
         var before = watched.Sample();
@@ -77,7 +82,7 @@ internal static class Scenario
 
         var figures = RunFigures.FromSamples(outcome.LatenciesMs, outcome.Requests, outcome.Ok, outcome.Non2xx, outcome.Errors, outcome.Seconds);
         var per1000 = outcome.Requests > 0 ? Math.Round(1000.0 * upstreamOpens / outcome.Requests, 3) : (double?)null;
-        var run = new RunReport(name, "gateway", http2 ? $"HTTP/2 ({clients}x{streams})" : "HTTP/1.1", options.Clients, totalRate, figures, cpu, per1000);
+        var run = new RunReport(name, target, http2 ? $"HTTP/2 ({clients}x{streams})" : "HTTP/1.1", options.Clients, totalRate, figures, cpu, per1000);
         return quiet ? run : Print(run);
     }
 
