@@ -21,6 +21,8 @@ namespace MlopsExam.Api;
 ///
 /// Registered only when <see cref="StdoutBuffering"/> is on; with an unbuffered console (tests,
 /// <c>dotnet run</c>) every line would be a write to the terminal on the request's thread.
+/// Not carried over from the stock logger, because nothing here sets them: LogToStandardErrorThreshold
+/// (every line goes to stdout) and reloading the console options while running.
 /// </summary>
 [ProviderAlias("Console")] // Logging:Console:LogLevel filters apply to it as to the stock logger.
 internal sealed class BufferedConsoleLoggerProvider : ILoggerProvider, ISupportExternalScope
@@ -37,9 +39,11 @@ internal sealed class BufferedConsoleLoggerProvider : ILoggerProvider, ISupportE
 
     internal BufferedConsoleLoggerProvider(IEnumerable<ConsoleFormatter> formatters, IOptions<ConsoleLoggerOptions> options, TextWriter output)
     {
+        // As the stock provider picks it: by name, ignoring case, else the simple formatter.
+        var all = formatters.ToList();
         var name = options.Value.FormatterName ?? ConsoleFormatterNames.Simple;
-        _formatter = formatters.FirstOrDefault(f => f.Name == name)
-            ?? throw new InvalidOperationException($"No console formatter named '{name}' is registered.");
+        _formatter = all.FirstOrDefault(f => string.Equals(f.Name, name, StringComparison.OrdinalIgnoreCase))
+            ?? all.First(f => f.Name == ConsoleFormatterNames.Simple);
         _out = output;
     }
 
@@ -65,14 +69,24 @@ internal sealed class BufferedConsoleLoggerProvider : ILoggerProvider, ISupportE
             var entry = new LogEntry<TState>(logLevel, category, eventId, state, exception, formatter);
             provider._formatter.Write(in entry, provider._scopes, line);
             var text = line.GetStringBuilder();
-            if (text.Length == 0) return;
-            // One lock for the whole line, so lines from different threads never interleave.
-            lock (provider._gate)
+            try
             {
-                foreach (var chunk in text.GetChunks()) provider._out.Write(chunk.Span);
+                if (text.Length == 0) return;
+                // One lock for the whole line, so lines from different threads never interleave.
+                lock (provider._gate)
+                {
+                    foreach (var chunk in text.GetChunks()) provider._out.Write(chunk.Span);
+                }
             }
-            text.Clear();
-            if (text.Capacity > 16 * 1024) text.Capacity = 256; // an exception's stack trace: do not keep its buffer
+            // A full buffer is written out by this thread; a closed or broken stdout must not fail
+            // the request that logged (the stock logger never throws to its caller either).
+            catch (IOException) { }
+            catch (ObjectDisposedException) { }
+            finally
+            {
+                text.Clear();
+                if (text.Capacity > 16 * 1024) text.Capacity = 256; // an exception's stack trace: do not keep its buffer
+            }
         }
     }
 }
@@ -84,7 +98,8 @@ internal static class BufferedConsoleLoggingExtensions
     public static ILoggingBuilder WriteConsoleLinesToBuffer(this ILoggingBuilder logging)
     {
         var stock = logging.Services.Where(descriptor =>
-            descriptor.ServiceType == typeof(ILoggerProvider) && descriptor.ImplementationType == typeof(ConsoleLoggerProvider)).ToList();
+            descriptor.ServiceType == typeof(ILoggerProvider) && !descriptor.IsKeyedService
+            && descriptor.ImplementationType == typeof(ConsoleLoggerProvider)).ToList();
         foreach (var descriptor in stock) logging.Services.Remove(descriptor);
         logging.Services.TryAddEnumerable(ServiceDescriptor.Singleton<ILoggerProvider, BufferedConsoleLoggerProvider>());
         return logging;

@@ -44,7 +44,7 @@ public sealed class StdoutBuffering : IDisposable
         {
             AutoFlush = false,
         };
-        // SetOut wraps it in a synchronized writer: the logger's thread and the timer share it.
+        // SetOut wraps it in a synchronized writer: the threads that log and the timer share it.
         Console.SetOut(writer);
         var buffering = Start(Console.Out, TimeSpan.FromMilliseconds(milliseconds));
         // Paths that skip Program.cs's finally: Environment.Exit, and an exception nothing catches.

@@ -113,6 +113,13 @@ public static class AppModelExtensions
                 api.WithEnvironment("Serving__InstanceId", instance);
             return api.WithEnvironment("Serving__ModelPath", modelPath)
                 .WithEnvironment("Serving__IncludeDebugFields", includeDebugFields ? "true" : "false")
+                // The thread pool of each replica starts at one worker and grows only when queued work
+                // waits (hill climbing off, starvation detection on). Sized for this stack: more API
+                // processes than the two cores it was built on, where pools sized per core kept waking
+                // idle workers (README, "Performance"). On a host with more cores than replicas,
+                // remove both: each replica then uses every core it can get.
+                .WithEnvironment("DOTNET_ThreadPool_ForceMinWorkerThreads", "1")
+                .WithEnvironment("DOTNET_HillClimbing_Disable", "1")
                 .WithHttpHealthCheck("/health")
                 .PublishAsComposeReplicaOf(name)
                 .PublishAsComposeService((_, service) =>

@@ -87,9 +87,10 @@ try
 
     // (d) the same replicas behind an nginx without the gateway's features, plain and over TLS:
     // what any nginx hop costs here, next to what the gateway costs (ReferenceProxy.cs).
-    if (options.Reference)
+    var reference = options.Reference ? await ReferenceProxy.TryStartAsync(stack, gateway, replicas, outDir) : null;
+    await using (reference)
+    if (reference is not null)
     {
-        await using var reference = await ReferenceProxy.StartAsync(stack, gateway, replicas, outDir);
         var behindReference = watched.InFrontOf(reference.Container);
         await Scenario.GatewayAsync("warm-up reference", reference.Container, http2: false, options with { Duration = TimeSpan.FromSeconds(5) },
             [json], body, null, behindReference, outDir, quiet: true, url: ReferenceProxy.PlainUrl, target: "bare nginx");

@@ -22,7 +22,22 @@ internal sealed class ReferenceProxy : IAsyncDisposable
 
     private ReferenceProxy(Container container) => Container = container;
 
-    public static async Task<ReferenceProxy> StartAsync(Stack stack, Container gateway, IReadOnlyList<Container> replicas, string workDir)
+    /// <summary>Starts it, or says why not and returns null: (d) is a reference, and the runs the
+    /// targets name do not depend on it.</summary>
+    public static async Task<ReferenceProxy?> TryStartAsync(Stack stack, Container gateway, IReadOnlyList<Container> replicas, string workDir)
+    {
+        try
+        {
+            return await StartAsync(stack, gateway, replicas, workDir);
+        }
+        catch (Exception ex) when (ex is InvalidOperationException or IOException or TimeoutException)
+        {
+            Console.WriteLine($"  (d) skipped: {ex.Message}");
+            return null;
+        }
+    }
+
+    private static async Task<ReferenceProxy> StartAsync(Stack stack, Container gateway, IReadOnlyList<Container> replicas, string workDir)
     {
         var inspect = (await Shell.CheckedAsync("docker", "inspect", "-f",
             "{{.Image}} {{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", gateway.Id)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
@@ -34,17 +49,24 @@ internal sealed class ReferenceProxy : IAsyncDisposable
 
         var config = Path.Combine(workDir, "reference-nginx.conf");
         File.WriteAllText(config, Config(addresses));
-        await Shell.RunAsync("docker", ["rm", "--force", Name]); // a run that was interrupted
-        await Shell.CheckedAsync("docker", "run", "--detach", "--rm", "--name", Name, "--network", network,
+        await RemoveAsync(); // left by a run that was interrupted
+        // No --rm: if it fails to start, its log says why; DisposeAsync removes it.
+        await Shell.CheckedAsync("docker", "run", "--detach", "--name", Name, "--network", network,
             "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true",
             "--volume", $"{config}:/etc/nginx/reference.conf:ro",
             "--volume", $"{Path.Combine(stack.RepoRoot, "deployments", "nginx", "certs")}:/certs:ro",
             "--entrypoint", "nginx", image, "-c", "/etc/nginx/reference.conf", "-g", "daemon off;");
-        var pid = int.Parse((await Shell.CheckedAsync("docker", "inspect", "-f", "{{.State.Pid}}", Name)).Trim(), CultureInfo.InvariantCulture);
-        var id = (await Shell.CheckedAsync("docker", "inspect", "-f", "{{.Id}}", Name)).Trim();
-        var proxy = new ReferenceProxy(new Container("reference", id, pid) { Label = "reference nginx" });
-        await proxy.WaitListeningAsync(pid, ports: [8081, 8444]);
-        return proxy;
+        try
+        {
+            var proxy = new ReferenceProxy(await Container.InspectAsync("reference", Name) with { Label = "reference nginx" });
+            await proxy.WaitListeningAsync(ports: [8081, 8444]);
+            return proxy;
+        }
+        catch
+        {
+            await RemoveAsync();
+            throw;
+        }
     }
 
     /// <summary>The minimal configuration; every directive it has, the gateway has too.</summary>
@@ -68,9 +90,6 @@ internal sealed class ReferenceProxy : IAsyncDisposable
             }
             server {
                 listen 8081;
-                location = /predict { proxy_http_version 1.1; proxy_set_header Connection ""; proxy_pass http://api_v1; }
-            }
-            server {
                 listen 8444 ssl;
                 ssl_certificate     /certs/nginx.crt;
                 ssl_certificate_key /certs/nginx.key;
@@ -79,27 +98,30 @@ internal sealed class ReferenceProxy : IAsyncDisposable
         }
         """;
 
-    private async Task WaitListeningAsync(int pid, int[] ports)
+    private async Task WaitListeningAsync(int[] ports)
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromSeconds(15);
         while (true)
         {
+            var tcp = $"/proc/{Container.Pid}/net/tcp";
+            if (!File.Exists(tcp) || DateTime.UtcNow > deadline)
+            {
+                var logs = await Shell.RunAsync("docker", ["logs", Name]);
+                throw new InvalidOperationException($"the reference nginx did not listen on {string.Join(", ", ports)}: {logs.Stderr.Trim()}");
+            }
             // /proc/PID/net/tcp: local address "0100007F:1F91"-style, state 0A = LISTEN.
-            var listening = File.ReadLines($"/proc/{pid}/net/tcp")
+            var listening = File.ReadLines(tcp)
                 .Skip(1)
                 .Select(line => line.Split(' ', StringSplitOptions.RemoveEmptyEntries))
                 .Where(f => f[3] == "0A")
                 .Select(f => int.Parse(f[1].Split(':')[1], NumberStyles.HexNumber, CultureInfo.InvariantCulture))
                 .ToHashSet();
             if (ports.All(listening.Contains)) return;
-            if (DateTime.UtcNow > deadline)
-            {
-                var logs = await Shell.RunAsync("docker", ["logs", Name]);
-                throw new InvalidOperationException($"the reference nginx did not listen on {string.Join(", ", ports)}: {logs.Stderr.Trim()}");
-            }
             await Task.Delay(100);
         }
     }
 
-    public async ValueTask DisposeAsync() => await Shell.RunAsync("docker", ["rm", "--force", Name]);
+    private static Task RemoveAsync() => Shell.RunAsync("docker", ["rm", "--force", Name]);
+
+    public async ValueTask DisposeAsync() => await RemoveAsync();
 }

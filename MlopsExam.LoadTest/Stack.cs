@@ -27,6 +27,13 @@ internal sealed record Container(string Service, string Id, int Pid)
         throw new InvalidOperationException($"no cgroup CPU accounting found for container {Id[..12]}");
     }
 
+    /// <summary>The container's full id and main process, from `docker inspect`.</summary>
+    public static async Task<Container> InspectAsync(string service, string idOrName)
+    {
+        var inspect = (await Shell.CheckedAsync("docker", "inspect", "-f", "{{.Id}} {{.State.Pid}}", idOrName)).Trim().Split(' ');
+        return new Container(service, inspect[0], int.Parse(inspect[1], System.Globalization.CultureInfo.InvariantCulture));
+    }
+
     /// <summary>TCP connections this container's network namespace has opened (ActiveOpens).</summary>
     public long TcpActiveOpens() => Snmp.TcpActiveOpens($"/proc/{Pid}/net/snmp");
 }
@@ -83,11 +90,7 @@ internal sealed class Stack(string repoRoot)
         var list = new List<Container>();
         foreach (var (id, index) in ids.Order().Select((id, i) => (id, i)))
         {
-            var inspect = (await Shell.CheckedAsync("docker", "inspect", "-f", "{{.Id}} {{.State.Pid}}", id)).Trim().Split(' ');
-            list.Add(new Container(service, inspect[0], int.Parse(inspect[1], System.Globalization.CultureInfo.InvariantCulture))
-            {
-                Label = ids.Length > 1 ? $"{service}#{index + 1}" : service,
-            });
+            list.Add(await Container.InspectAsync(service, id) with { Label = ids.Length > 1 ? $"{service}#{index + 1}" : service });
         }
         return list;
     }

@@ -1,4 +1,5 @@
 using System.Text.RegularExpressions;
+using Microsoft.Extensions.Configuration;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
@@ -41,6 +42,58 @@ public sealed class BufferedConsoleLoggerTests
             Assert.Contains(providers, p => p is BufferedConsoleLoggerProvider);
             Assert.DoesNotContain(providers, p => p is ConsoleLoggerProvider);
         }
+    }
+
+    [Fact]
+    public void Logging_Console_filters_apply_to_it_as_to_the_stock_logger()
+    {
+        var configuration = new ConfigurationBuilder()
+            .AddInMemoryCollection(new Dictionary<string, string?> { ["Console:LogLevel:Default"] = "Warning" })
+            .Build();
+        var services = new ServiceCollection();
+        services.AddLogging(logging => logging.AddConfiguration(configuration).AddSimpleConsole().WriteConsoleLinesToBuffer());
+        using var provider = services.BuildServiceProvider();
+
+        var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("MlopsExam.Api.PredictRequest");
+        Assert.False(logger.IsEnabled(LogLevel.Information));
+        Assert.True(logger.IsEnabled(LogLevel.Warning));
+    }
+
+    [Fact]
+    public void A_stdout_that_fails_does_not_fail_the_caller_and_the_failed_line_is_not_repeated()
+    {
+        var output = new FailingOnce();
+        var (services, factory) = Logging(output);
+        using (services)
+        using (factory)
+        {
+            var logger = factory.CreateLogger("Test");
+            logger.LogInformation("first"); // the write throws IOException
+            logger.LogInformation("second");
+        }
+
+        Assert.DoesNotContain("first", output.Written.ToString());
+        Assert.Contains("second", output.Written.ToString());
+    }
+
+    /// <summary>A stdout whose first write fails, as a closed pipe does.</summary>
+    private sealed class FailingOnce : TextWriter
+    {
+        private bool _failed;
+        public StringWriter Written { get; } = new();
+        public override System.Text.Encoding Encoding => System.Text.Encoding.UTF8;
+
+        public override void Write(ReadOnlySpan<char> buffer)
+        {
+            if (!_failed)
+            {
+                _failed = true;
+                throw new IOException("Broken pipe");
+            }
+            Written.Write(buffer);
+        }
+
+        public override void Write(char value) => Write([value]);
     }
 
     [Fact]

@@ -126,7 +126,15 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
     public void Each_api_service_runs_its_variant_and_model_from_the_image(string service, string variant, string debug)
     {
         var env = Compose.Services[service].Environment;
-        var expected = new Dictionary<string, string?> { ["Serving__Variant"] = variant, ["Serving__ModelPath"] = $"/app/models/sentiment-{variant}.zip", ["Serving__IncludeDebugFields"] = debug };
+        var expected = new Dictionary<string, string?>
+        {
+            ["Serving__Variant"] = variant,
+            ["Serving__ModelPath"] = $"/app/models/sentiment-{variant}.zip",
+            ["Serving__IncludeDebugFields"] = debug,
+            // Thread pools sized for more replicas than cores (AppModelExtensions.cs, README "Performance").
+            ["DOTNET_ThreadPool_ForceMinWorkerThreads"] = "1",
+            ["DOTNET_HillClimbing_Disable"] = "1",
+        };
         // The champion copies the requests the gateway marks X-Shadow: 1 to the challenger.
         if (variant == "v1") expected["Serving__ShadowUrl"] = "http://api-v2:8080";
         Assert.Equal(expected, env);
@@ -252,7 +260,9 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
     public void Nothing_aspire_adds_to_run_a_project_reaches_the_compose_services()
     {
         var names = Compose.Services.Values.SelectMany(s => s.Environment.Keys.Select(k => $"{s.Name}: {k}")).ToList();
-        Assert.DoesNotContain(names, n => Regex.IsMatch(n, @": (OTEL_|ASPNETCORE_|DOTNET_|HTTPS?_PORTS|services__|Logging__)", RegexOptions.IgnoreCase));
+        // DOTNET_ variables only the two the app model sets on purpose (the thread pool's size).
+        Assert.DoesNotContain(names, n => Regex.IsMatch(n,
+            @": (OTEL_|ASPNETCORE_|DOTNET_(?!ThreadPool_ForceMinWorkerThreads$|HillClimbing_Disable$)|HTTPS?_PORTS|services__|Logging__)", RegexOptions.IgnoreCase));
         // Each replica names itself (its hostname) under compose.
         Assert.DoesNotContain(names, n => n.EndsWith("Serving__InstanceId", StringComparison.Ordinal));
     }
