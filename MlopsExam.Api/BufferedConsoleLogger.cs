@@ -93,6 +93,14 @@ internal sealed class BufferedConsoleLoggerProvider : ILoggerProvider, ISupportE
 
 internal static class BufferedConsoleLoggingExtensions
 {
+    /// <summary>The API's console format: one line per event, UTC timestamp first.</summary>
+    public static void OneLinePerEvent(SimpleConsoleFormatterOptions options)
+    {
+        options.SingleLine = true;
+        options.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
+        options.UseUtcTimestamp = true;
+    }
+
     /// <summary>Replaces the stock console logger provider with <see cref="BufferedConsoleLoggerProvider"/>
     /// (same formatter and options; call after AddSimpleConsole).</summary>
     public static ILoggingBuilder WriteConsoleLinesToBuffer(this ILoggingBuilder logging)

@@ -5,12 +5,7 @@ var stdoutFlush = StdoutBuffering.Install(builder.Configuration);
 
 builder.AddServiceDefaults(PredictionMetrics.MeterName);
 // One line per event: grep-able by request id in `docker compose logs` and in the dashboard.
-builder.Logging.AddSimpleConsole(o =>
-{
-    o.SingleLine = true;
-    o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-    o.UseUtcTimestamp = true;
-});
+builder.Logging.AddSimpleConsole(BufferedConsoleLoggingExtensions.OneLinePerEvent);
 // With stdout buffered (the container image), lines go straight into the buffer rather than
 // through the console logger's queue and thread (BufferedConsoleLogger.cs).
 if (stdoutFlush is not null) builder.Logging.WriteConsoleLinesToBuffer();

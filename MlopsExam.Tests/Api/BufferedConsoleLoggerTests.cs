@@ -19,9 +19,7 @@ public sealed class BufferedConsoleLoggerTests
         services.AddLogging(logging => logging
             .AddSimpleConsole(o =>
             {
-                o.SingleLine = true;
-                o.TimestampFormat = "yyyy-MM-ddTHH:mm:ss.fffZ ";
-                o.UseUtcTimestamp = true;
+                BufferedConsoleLoggingExtensions.OneLinePerEvent(o);
                 o.IncludeScopes = includeScopes;
             })
             .WriteConsoleLinesToBuffer());
