@@ -12,8 +12,20 @@ namespace MlopsExam.Tests.Api;
 /// console logger's lines, written on the logging thread, whole.</summary>
 public sealed class BufferedConsoleLoggerTests
 {
-    /// <summary>The services as Program.cs registers them, with the provider writing to <paramref name="output"/>.</summary>
-    private static (ServiceProvider Services, ILoggerFactory Factory) Logging(TextWriter output, bool includeScopes = false)
+    /// <summary>The services as Program.cs registers them, and a factory whose only provider writes
+    /// to the given output; disposing it disposes both.</summary>
+    private sealed record LoggingSetup(ServiceProvider Services, ILoggerFactory Factory) : IDisposable
+    {
+        public ILogger Logger(string category) => Factory.CreateLogger(category);
+
+        public void Dispose()
+        {
+            Factory.Dispose();
+            Services.Dispose();
+        }
+    }
+
+    private static LoggingSetup Logging(TextWriter output, bool includeScopes = false)
     {
         var services = new ServiceCollection();
         services.AddLogging(logging => logging
@@ -26,20 +38,16 @@ public sealed class BufferedConsoleLoggerTests
         var provider = services.BuildServiceProvider();
         var buffered = new BufferedConsoleLoggerProvider(
             provider.GetServices<ConsoleFormatter>(), provider.GetRequiredService<IOptions<ConsoleLoggerOptions>>(), output);
-        var factory = LoggerFactory.Create(logging => logging.AddProvider(buffered));
-        return (provider, factory);
+        return new LoggingSetup(provider, LoggerFactory.Create(logging => logging.AddProvider(buffered)));
     }
 
     [Fact]
     public void It_replaces_the_stock_console_provider_and_keeps_its_options()
     {
-        var (services, _) = Logging(TextWriter.Null);
-        using (services)
-        {
-            var providers = services.GetServices<ILoggerProvider>().ToList();
-            Assert.Contains(providers, p => p is BufferedConsoleLoggerProvider);
-            Assert.DoesNotContain(providers, p => p is ConsoleLoggerProvider);
-        }
+        using var logging = Logging(TextWriter.Null);
+        var providers = logging.Services.GetServices<ILoggerProvider>().ToList();
+        Assert.Contains(providers, p => p is BufferedConsoleLoggerProvider);
+        Assert.DoesNotContain(providers, p => p is ConsoleLoggerProvider);
     }
 
     [Fact]
@@ -61,11 +69,9 @@ public sealed class BufferedConsoleLoggerTests
     public void A_stdout_that_fails_does_not_fail_the_caller_and_the_failed_line_is_not_repeated()
     {
         var output = new FailingOnce();
-        var (services, factory) = Logging(output);
-        using (services)
-        using (factory)
+        using (var logging = Logging(output))
         {
-            var logger = factory.CreateLogger("Test");
+            var logger = logging.Logger("Test");
             logger.LogInformation("first"); // the write throws IOException
             logger.LogInformation("second");
         }
@@ -98,11 +104,9 @@ public sealed class BufferedConsoleLoggerTests
     public void A_line_has_the_stock_single_line_format()
     {
         var output = new StringWriter();
-        var (services, factory) = Logging(output);
-        using (services)
-        using (factory)
+        using (var logging = Logging(output))
         {
-            factory.CreateLogger("MlopsExam.Api.PredictRequest")
+            logging.Logger("MlopsExam.Api.PredictRequest")
                 .LogInformation(new EventId(7), "predict label={Label} request_id={RequestId}", "positive", "abc");
         }
 
@@ -115,11 +119,9 @@ public sealed class BufferedConsoleLoggerTests
     public void Scopes_and_exceptions_are_written_as_the_formatter_writes_them()
     {
         var output = new StringWriter();
-        var (services, factory) = Logging(output, includeScopes: true);
-        using (services)
-        using (factory)
+        using (var logging = Logging(output, includeScopes: true))
         {
-            var logger = factory.CreateLogger("Test");
+            var logger = logging.Logger("Test");
             using (logger.BeginScope("request {RequestId}", "r-42"))
                 logger.LogError(new InvalidOperationException("boom"), "failed");
         }
@@ -133,12 +135,10 @@ public sealed class BufferedConsoleLoggerTests
     public void Lines_logged_at_once_from_many_threads_stay_whole()
     {
         var sink = new StringWriter();
-        var (services, factory) = Logging(TextWriter.Synchronized(sink)); // synchronized, as Console.Out is
         const int threads = 8, lines = 2_000;
-        using (services)
-        using (factory)
+        using (var logging = Logging(TextWriter.Synchronized(sink))) // synchronized, as Console.Out is
         {
-            var logger = factory.CreateLogger("MlopsExam.Api.PredictRequest");
+            var logger = logging.Logger("MlopsExam.Api.PredictRequest");
             // Dedicated threads released together, so the writes overlap on every core.
             using var start = new Barrier(threads);
             var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
