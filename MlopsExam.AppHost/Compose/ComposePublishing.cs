@@ -325,7 +325,9 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
             case ParameterResource parameter:
             {
                 var variable = parameter.Annotations.OfType<ComposeVariableAnnotation>().LastOrDefault()?.Variable
-                    ?? new ComposeVariable(parameter.Name.ToUpperInvariant().Replace('-', '_'), null, null, $"parameter {parameter.Name}");
+                    ?? new ComposeVariable(parameter.Name.ToUpperInvariant().Replace('-', '_'), null, null, null);
+                // The header's table says what the parameter's WithDescription says.
+                variable = variable with { Description = variable.Description ?? parameter.Description ?? $"parameter {parameter.Name}" };
                 file.Variables[variable.Name] = variable;
                 return variable.Interpolation;
             }
