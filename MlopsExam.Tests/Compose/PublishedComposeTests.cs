@@ -131,7 +131,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             ["Serving__Variant"] = variant,
             ["Serving__ModelPath"] = $"/app/models/sentiment-{variant}.zip",
             ["Serving__IncludeDebugFields"] = debug,
-            // Thread pools sized for more replicas than cores (AppModelExtensions.cs, README "Performance").
+            // Thread pools sized for more replicas than cores (AppHost's Api/ApiResourceBuilderExtensions.cs).
             ["DOTNET_ThreadPool_ForceMinWorkerThreads"] = "1",
             ["DOTNET_HillClimbing_Disable"] = "1",
         };
