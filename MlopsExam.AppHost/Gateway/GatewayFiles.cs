@@ -5,7 +5,7 @@ namespace MlopsExam.AppHost.Gateway;
 
 /// <summary>Runs scripts/prepare-gateway-files.sh, the step `make env` runs for compose: the certificate
 /// folder made writable for the gateway's uid, and the password written into the file the gateway reads.</summary>
-internal static class GatewayFiles
+public static class GatewayFiles
 {
     /// <returns>What the script wrote on stderr (its warnings), empty when nothing.</returns>
     public static async Task<string> PrepareAsync(string repositoryRoot, string secretFile, string password, CancellationToken ct)

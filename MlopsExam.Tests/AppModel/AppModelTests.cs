@@ -103,6 +103,27 @@ public sealed class AppModelTests : IAsyncLifetime
     }
 
     [Fact]
+    public void Every_parameter_says_what_it_is()
+    {
+        // The dashboard shows it, and the compose file's header lists each variable with it.
+        var parameters = _builder.Resources.OfType<ParameterResource>().ToList();
+        Assert.NotEmpty(parameters);
+        Assert.All(parameters, p => Assert.False(string.IsNullOrWhiteSpace(p.Description), $"{p.Name} has no description"));
+    }
+
+    [Fact]
+    public async Task The_gateway_reads_its_password_from_a_mounted_file_never_from_its_environment()
+    {
+        var gateway = Resource("gateway");
+        var env = await EnvironmentAsync(gateway);
+        Assert.Equal("/run/secrets/basic_auth_password", env["BASIC_AUTH_PASSWORD_FILE"]);
+        Assert.DoesNotContain(env.Values, v => v is ParameterResource { Secret: true });
+        var mount = Assert.Single(gateway.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/run/secrets/basic_auth_password");
+        Assert.True(mount.IsReadOnly);
+        Assert.Equal(RepoLayout.Path(".secrets", "aspire", "basic_auth_password"), mount.Source);
+    }
+
+    [Fact]
     public async Task The_basic_auth_password_is_a_generated_secret_never_a_literal()
     {
         var password = Assert.IsType<ParameterResource>(Resource("basic-auth-password"));
