@@ -358,14 +358,7 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
             case string s:
                 return s;
             case ParameterResource parameter:
-            {
-                var variable = parameter.Annotations.OfType<ComposeVariableAnnotation>().LastOrDefault()?.Variable
-                    ?? new ComposeVariable(parameter.Name.ToUpperInvariant().Replace('-', '_'), null, null, null);
-                // The header's table says what the parameter's WithDescription says.
-                variable = variable with { Description = variable.Description ?? parameter.Description ?? $"parameter {parameter.Name}" };
-                file.Variables[variable.Name] = variable;
-                return variable.Interpolation;
-            }
+                return Interpolation(file, parameter);
             case EndpointReference endpoint:
                 return $"{endpoint.EndpointAnnotation.UriScheme}://{ServiceName(endpoint.Resource)}:{TargetPort(endpoint)}";
             case EndpointReferenceExpression expression:
@@ -383,15 +376,7 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
                     _ => throw new NotSupportedException($"Endpoint property {expression.Property} is not published to compose."),
                 };
             case ReferenceExpression { IsConditional: false } reference:
-            {
-                var values = new object[reference.ValueProviders.Count];
-                for (var i = 0; i < values.Length; i++)
-                {
-                    var part = await ValueAsync(file, reference.ValueProviders[i], ct);
-                    values[i] = reference.StringFormats[i] == "uri" ? Uri.EscapeDataString(part) : part;
-                }
-                return string.Format(System.Globalization.CultureInfo.InvariantCulture, reference.Format, values);
-            }
+                return await FormatAsync(file, reference, ct);
             case IResourceBuilder<IResource> builder:
                 return await ValueAsync(file, builder.Resource, ct);
             case IFormattable formattable:
@@ -399,6 +384,29 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
             default:
                 throw new NotSupportedException($"An environment value of type {value.GetType().Name} is not published to compose.");
         }
+    }
+
+    /// <summary>A parameter as compose reads it: its <see cref="ComposeVariableAnnotation"/> interpolation (else a variable
+    /// named after it), listed in the header's table with the parameter's WithDescription.</summary>
+    private static string Interpolation(ComposeFileModel file, ParameterResource parameter)
+    {
+        var variable = parameter.Annotations.OfType<ComposeVariableAnnotation>().LastOrDefault()?.Variable
+            ?? new ComposeVariable(parameter.Name.ToUpperInvariant().Replace('-', '_'), null, null, null);
+        variable = variable with { Description = variable.Description ?? parameter.Description ?? $"parameter {parameter.Name}" };
+        file.Variables[variable.Name] = variable;
+        return variable.Interpolation;
+    }
+
+    /// <summary>A reference expression with each of its values as compose writes it.</summary>
+    private async Task<string> FormatAsync(ComposeFileModel file, ReferenceExpression reference, CancellationToken ct)
+    {
+        var values = new object[reference.ValueProviders.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var part = await ValueAsync(file, reference.ValueProviders[i], ct);
+            values[i] = reference.StringFormats[i] == "uri" ? Uri.EscapeDataString(part) : part;
+        }
+        return string.Format(System.Globalization.CultureInfo.InvariantCulture, reference.Format, values);
     }
 
     private static string TargetPort(EndpointReference endpoint) =>

@@ -7,6 +7,7 @@ namespace MlopsExam.Tests.AppModel;
 /// with the password on stdin. Run on a copy of the script in a temporary folder, which it takes as the
 /// repository root, so the repository's own certificate folder and secrets are left alone.
 /// </summary>
+[System.Runtime.Versioning.SupportedOSPlatform("linux")]
 public sealed class GatewayFilesTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("mlopsexam-gateway-files-").FullName;
