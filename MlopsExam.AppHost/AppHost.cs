@@ -52,7 +52,7 @@ var gateway = builder.AddGateway("gateway", apiV1, apiV2, basicAuthUser, basicAu
     });
 
 // nginx's stub_status in Prometheus format.
-var gatewayExporter = builder.AddDockerfile("gateway-exporter", builder.Deployments("nginx"), stage: "exporter")
+var gatewayExporter = builder.AddDockerfile("gateway-exporter", builder.Deployments("."), "nginx/Dockerfile", stage: "exporter")
     .WithHttpEndpoint(targetPort: GatewayPorts.Exporter, name: "metrics")
     .WithHttpHealthCheck("/", endpointName: "metrics")
     .WithHardening()
@@ -65,7 +65,7 @@ var gatewayExporter = builder.AddDockerfile("gateway-exporter", builder.Deployme
 // Its UI and API on 127.0.0.1:9090 only, as the exercise's template publishes it (Aspire's proxy
 // listens on localhost); the gateway stays the only resource reachable from other machines.
 // It waits for the APIs too (already healthy by the time the exporter is), so its first scrape finds them.
-builder.AddDockerfile("prometheus", builder.Deployments("prometheus"))
+builder.AddDockerfile("prometheus", builder.Deployments("."), "prometheus/Dockerfile")
     .WithHttpEndpoint(port: 9090, targetPort: 9090, name: "http")
     .WithHttpHealthCheck("/-/ready")
     // The scrape targets its entrypoint writes, in a tmpfs; the TSDB in a named volume (it takes the

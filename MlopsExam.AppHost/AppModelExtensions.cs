@@ -164,7 +164,7 @@ public static class AppModelExtensions
         // The configuration (nginx.conf and its includes) is baked into the image, which Aspire
         // rebuilds at every start: an edit under deployments/nginx applies at the next `make run`,
         // and compose runs the very same files.
-        var gateway = builder.AddDockerfile(name, builder.Deployments("nginx"), stage: "gateway")
+        var gateway = builder.AddDockerfile(name, builder.Deployments("."), "nginx/Dockerfile", stage: "gateway")
             .WithBindMount(certs, "/etc/nginx/certs")
             .WithHardening("/run/nginx:uid=10101,gid=10101,mode=0700,size=16m")
             .WithEnvironment("API_V1_SERVERS", apiV1.HostAndPortList())
@@ -201,7 +201,7 @@ public static class AppModelExtensions
             service.Secrets.Add(new ComposeServiceSecret(ComposeDeliverable.PasswordSecret));
             service.KeyComments["tmpfs"] = "Everything nginx writes at run time: pid, temp files, generated config, .htpasswd.";
             service.CommentEnvironment("API_V1_SERVERS", """
-                Names the gateway's watcher resolves every 2 s (docker-entrypoint.sh): every
+                Names the gateway's watcher resolves every 2 s (docker-entrypoint.d/50-upstreams.sh): every
                 replica of api-v1 becomes a `server` line, and `--scale` is followed.
                 """);
             service.CommentEnvironment("BASIC_AUTH_PASSWORD_FILE", "The password as a file (the *_FILE convention), not a variable `docker inspect` shows.");
