@@ -8,7 +8,7 @@ public static class GatewayExporterResourceBuilderExtensions
     /// <summary>The exporter of <paramref name="gateway"/>'s stub_status, serving /metrics on its "metrics" endpoint.</summary>
     public static IResourceBuilder<ContainerResource> AddGatewayExporter(this IDistributedApplicationBuilder builder, string name,
         IResourceBuilder<ContainerResource> gateway) =>
-        builder.AddDockerfile(name, builder.Deployments("nginx"), stage: "exporter")
+        builder.AddDockerfile(name, builder.Deployments("."), "nginx/Dockerfile", stage: "exporter")
             .WithHttpEndpoint(targetPort: GatewayPorts.Exporter, name: "metrics")
             .WithHttpHealthCheck("/", endpointName: "metrics")
             .WithHardening()

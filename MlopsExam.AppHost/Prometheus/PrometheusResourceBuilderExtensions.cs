@@ -19,7 +19,7 @@ public static class PrometheusResourceBuilderExtensions
     /// others. The TSDB is in a named volume, which takes the image folder's owner.
     /// </summary>
     public static IResourceBuilder<ContainerResource> AddPrometheus(this IDistributedApplicationBuilder builder, string name) =>
-        builder.AddDockerfile(name, builder.Deployments("prometheus"))
+        builder.AddDockerfile(name, builder.Deployments("."), "prometheus/Dockerfile")
             .WithHttpEndpoint(port: Port, targetPort: Port, name: "http")
             .WithHttpHealthCheck("/-/ready")
             // The scrape targets its entrypoint writes, in a tmpfs.

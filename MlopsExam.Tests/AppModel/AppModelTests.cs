@@ -69,10 +69,12 @@ public sealed class AppModelTests : IAsyncLifetime
     [Fact]
     public void Gateway_exporter_and_prometheus_are_built_from_the_repository_dockerfiles()
     {
-        foreach (var (name, context, stage) in new[] { ("gateway", "nginx", "gateway"), ("gateway-exporter", "nginx", "exporter"), ("prometheus", "prometheus", null) })
+        // One build context, deployments/, for all three: both images copy deployments/common/resolve.sh.
+        foreach (var (name, dockerfile, stage) in new[] { ("gateway", "nginx", "gateway"), ("gateway-exporter", "nginx", "exporter"), ("prometheus", "prometheus", null) })
         {
             var build = Resource(name).Annotations.OfType<DockerfileBuildAnnotation>().Single();
-            Assert.Equal(RepoLayout.Path("deployments", context), build.ContextPath.TrimEnd('/'));
+            Assert.Equal(RepoLayout.Path("deployments"), build.ContextPath.TrimEnd('/'));
+            Assert.Equal(RepoLayout.Path("deployments", dockerfile, "Dockerfile"), Path.GetFullPath(build.DockerfilePath, build.ContextPath));
             Assert.Equal(stage, build.Stage);
         }
     }

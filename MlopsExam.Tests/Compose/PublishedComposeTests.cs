@@ -219,9 +219,9 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
         [
             "api-v1: builds mlopsexam-api:local from MlopsExam.Api/Dockerfile (last stage) in .",
             "api-v2: runs mlopsexam-api:local",
-            "gateway: builds mlopsexam-gateway:local from deployments/nginx/Dockerfile (gateway) in deployments/nginx",
-            "gateway-exporter: builds mlopsexam-gateway-exporter:local from deployments/nginx/Dockerfile (exporter) in deployments/nginx",
-            "prometheus: builds mlopsexam-prometheus:local from deployments/prometheus/Dockerfile (last stage) in deployments/prometheus",
+            "gateway: builds mlopsexam-gateway:local from deployments/nginx/Dockerfile (gateway) in deployments",
+            "gateway-exporter: builds mlopsexam-gateway-exporter:local from deployments/nginx/Dockerfile (exporter) in deployments",
+            "prometheus: builds mlopsexam-prometheus:local from deployments/prometheus/Dockerfile (last stage) in deployments",
         ], Compose.Services.Values.Select(Describe));
 
         // The same Dockerfiles and stages as the AppHost runs.
