@@ -52,6 +52,8 @@ public sealed class ComposeService
 
     public ComposeBuild? Build { get; set; }
     public string? Image { get; set; }
+    /// <summary><c>pull_policy</c>: <c>never</c> for a service that runs an image another service of the file builds.</summary>
+    public string? PullPolicy { get; set; }
     public string? User { get; set; }
     public bool? ReadOnly { get; set; }
     public List<string> CapDrop { get; } = [];

@@ -233,7 +233,12 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
         {
             var builder = shared.First();
             foreach (var other in shared.Skip(1))
+            {
                 other.Build = null;
+                // Compose pulls a missing image before it builds: on a fresh machine it would look for
+                // this one in a registry instead of waiting for the build above.
+                other.PullPolicy = "never";
+            }
             if (shared.Count() > 1 && !builder.KeyComments.ContainsKey("image"))
                 builder.KeyComments["image"] = $"Built once, here; {string.Join(", ", shared.Skip(1).Select(s => s.Name))} run{(shared.Count() > 2 ? "" : "s")} the same image.";
         }

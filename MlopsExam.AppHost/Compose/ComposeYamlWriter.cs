@@ -111,6 +111,7 @@ public static class ComposeYamlWriter
             }));
         }
         if (s.Image is { } image) Key("image", () => yaml.String(image));
+        if (s.PullPolicy is { } pullPolicy) Key("pull_policy", () => yaml.String(pullPolicy));
         if (s.User is { } user) Key("user", () => yaml.String(user));
         if (s.ReadOnly is { } readOnly) Key("read_only", () => yaml.Boolean(readOnly));
         List("cap_drop", s.CapDrop);

@@ -47,11 +47,13 @@ public static class ComposeDeliverable
     internal static ComposeHealthcheck HealthcheckDefaults() => new()
     {
         Interval = "2s",
+        StartPeriod = "120s",
         Comment = """
             Every service keeps its image's HEALTHCHECK command and timeout, with a shorter
             interval: Docker runs the first probe one interval after start, and start-up is
             a chain of four waits (api -> gateway -> exporter -> prometheus), each up to one
-            interval long.
+            interval long. Failed probes in the first 120 s do not count (a model that loads
+            slowly on a busy machine is not marked unhealthy); the first passing one counts.
             """,
     };
 }

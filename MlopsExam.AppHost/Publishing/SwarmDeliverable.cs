@@ -63,11 +63,12 @@ public static class SwarmDeliverable
         }
     }
 
-    /// <summary>`docker stack deploy` ignores build, depends_on and security_opt: images are built beforehand,
+    /// <summary>`docker stack deploy` ignores build, pull_policy, depends_on and security_opt: images are built beforehand,
     /// and no comment says "built once, here".</summary>
     private static void DropWhatStackDeployIgnores(ComposeService service)
     {
         service.Build = null;
+        service.PullPolicy = null;
         service.KeyComments.Remove("image");
         service.DependsOn.Clear();
         service.SecurityOpt.Clear();
