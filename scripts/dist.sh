@@ -42,7 +42,8 @@ work=$(mktemp -d "${TMPDIR:-/tmp}/mlopsexam-dist.XXXXXX")
 trap 'rm -rf "$work"' EXIT
 mkdir -p "$work/certs"
 
-# The certificate, with the parameters of the gateway's own (deployments/nginx/docker-entrypoint.sh):
+# The certificate, with the parameters of the gateway's own
+# (deployments/nginx/docker-entrypoint.d/20-tls-certificate.sh, which needs the image's paths):
 # EC P-256, 365 days, CN = the first name, the names plus 127.0.0.1 and ::1 as subject
 # alternative names, its own CA, so clients trust nginx.crt directly (curl --cacert).
 san=""
