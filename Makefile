@@ -26,6 +26,9 @@ LOADTEST_ARGS ?=
 # Where `make ab-report` reads the A/B figures (the stacks publish Prometheus on loopback only).
 PROMETHEUS ?= http://127.0.0.1:9090
 RESULTS_DIR ?= .artifacts/test-results
+# `make dist`: the archive's format (tar.gz or zip) and folder.
+DIST_FORMAT ?= tar.gz
+DIST_DIR ?= .artifacts/dist
 
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export ASPIRE_CLI_TELEMETRY_OPTOUT := 1
@@ -144,6 +147,12 @@ loadtest: ## Load benchmark of the compose stack (make up first): direct vs gate
 .PHONY: ab-report
 ab-report: ## v1 vs v2 over the last 5 min from Prometheus: a table here, .artifacts/ab-report.png and .json
 	dotnet run --project MlopsExam.Reports -c $(CONFIGURATION) -- ab --prometheus "$(PROMETHEUS)" --out .artifacts/ab-report.png
+
+##@ Deliver
+
+.PHONY: dist
+dist: ## The exercise's archive of HEAD, .artifacts/dist/mlopsexam.tar.gz (DIST_FORMAT=zip), with a certificate and .htpasswd for BASIC_AUTH_USER/PASSWORD (admin/admin)
+	@DIST_FORMAT='$(DIST_FORMAT)' DIST_DIR='$(DIST_DIR)' ./scripts/dist.sh
 
 ##@ Test
 
