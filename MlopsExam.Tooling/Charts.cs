@@ -1,7 +1,7 @@
 using ScottPlot;
 using SkiaSharp;
 
-namespace MlopsExam.Reports;
+namespace MlopsExam.Tooling;
 
 /// <summary>One bar: a value with an optional interval (drawn as an error bar) and a label on top.</summary>
 public sealed record BarValue(double Value, double Low = double.NaN, double High = double.NaN, string? Label = null);
@@ -17,7 +17,7 @@ public sealed record BarPanel(string Title, string YLabel, IReadOnlyList<string>
 }
 
 /// <summary>
-/// Report figures for every report command: bar panels laid out in a grid under a heading, drawn
+/// The reports' figures (make ab-report, make loadtest): bar panels laid out in a grid under a heading, drawn
 /// headless (ScottPlot 5 on SkiaSharp) into one PNG. NaN values draw nothing, so a variant without
 /// data shows an empty slot rather than a misleading zero.
 /// </summary>
