@@ -1,4 +1,4 @@
-using System.Diagnostics;
+using MlopsExam.Tooling;
 
 namespace MlopsExam.Tests.Gateway;
 
@@ -14,33 +14,18 @@ public static class DockerPrerequisite
     }
 }
 
-/// <summary>Runs a command with a deadline and returns its exit code and combined output.</summary>
+/// <summary>
+/// Runs a program in the repository root (or <paramref name="workingDirectory"/>) with a deadline
+/// and returns its exit code and combined output. Synchronous, for fixtures' constructors and
+/// synchronous tests; <see cref="ProcessRunner"/> does the work.
+/// </summary>
 public static class Shell
 {
     public static (int ExitCode, string Output) Run(string file, IEnumerable<string> args, TimeSpan timeout,
         string? workingDirectory = null, string? stdin = null, IReadOnlyDictionary<string, string>? environment = null)
     {
-        var psi = new ProcessStartInfo(file)
-        {
-            RedirectStandardOutput = true,
-            RedirectStandardError = true,
-            RedirectStandardInput = true,
-            UseShellExecute = false,
-            WorkingDirectory = workingDirectory ?? RepoLayout.Root,
-        };
-        foreach (var a in args) psi.ArgumentList.Add(a);
-        foreach (var (name, value) in environment ?? new Dictionary<string, string>()) psi.Environment[name] = value;
-        using var process = Process.Start(psi)!;
-        var stdout = process.StandardOutput.ReadToEndAsync();
-        var stderr = process.StandardError.ReadToEndAsync();
-        if (stdin is not null) process.StandardInput.Write(stdin);
-        process.StandardInput.Close();
-        if (!process.WaitForExit(timeout))
-        {
-            process.Kill(entireProcessTree: true);
-            throw new TimeoutException($"'{file} {string.Join(' ', args)}' did not finish within {timeout}.");
-        }
-        process.WaitForExit();
-        return (process.ExitCode, stdout.Result + stderr.Result);
+        var result = ProcessRunner.RunAsync(file, args, timeout, workingDirectory ?? RepoLayout.Root,
+            environment?.ToDictionary(e => e.Key, e => (string?)e.Value), stdin).GetAwaiter().GetResult();
+        return (result.ExitCode, result.Output);
     }
 }
