@@ -16,6 +16,7 @@
 using System.Globalization;
 using System.Text.Json;
 using MlopsExam.LoadTest;
+using MlopsExam.Tooling;
 
 CultureInfo.DefaultThreadCurrentCulture = CultureInfo.InvariantCulture;
 CultureInfo.CurrentCulture = CultureInfo.InvariantCulture;
@@ -34,7 +35,7 @@ if (args is ["--redraw", var saved])
 }
 
 var options = Options.Parse(args);
-var repoRoot = options.RepoRoot ?? FindRepoRoot();
+var repoRoot = options.RepoRoot ?? RepoRoot.Find();
 var stack = new Stack(repoRoot);
 var outDir = Path.Combine(repoRoot, ".artifacts", "loadtest");
 Directory.CreateDirectory(outDir);
@@ -135,13 +136,6 @@ if (failed.Count > 0)
     return 1;
 }
 return 0;
-
-static string FindRepoRoot()
-{
-    for (var dir = new DirectoryInfo(Directory.GetCurrentDirectory()); dir is not null; dir = dir.Parent)
-        if (File.Exists(Path.Combine(dir.FullName, "docker-compose.yml"))) return dir.FullName;
-    throw new InvalidOperationException("Run from inside the repository (no docker-compose.yml found above the current folder).");
-}
 
 internal sealed record Options(int Clients, TimeSpan Duration, TimeSpan WarmUp, double[] Shares, string? RepoRoot, TimeSpan StackWarmUp, bool Reference)
 {

@@ -1,5 +1,6 @@
 using System.Globalization;
 using MlopsExam.Model;
+using MlopsExam.Tooling;
 using MlopsExam.Training;
 
 // Usage:
@@ -15,11 +16,11 @@ try
 {
     var command = args.Length > 0 ? args[0] : "help";
     var options = ParseOptions(args.Skip(1).ToArray());
-    var root = RepoLocator.FindRoot();
-    var dataDir = options.TryGetValue("data", out var d) ? RepoLocator.Resolve(d, root) : RepoLocator.DefaultDataDir(root);
-    var modelsDir = RepoLocator.Resolve(options.GetValueOrDefault("out") ?? options.GetValueOrDefault("models") ?? "models", root);
+    var root = RepoRoot.Find();
+    var dataDir = options.TryGetValue("data", out var d) ? RepoRoot.Resolve(d, root) : RepoRoot.SharedData(root, "sst2", "SST2_DIR");
+    var modelsDir = RepoRoot.Resolve(options.GetValueOrDefault("out") ?? options.GetValueOrDefault("models") ?? "models", root);
     // Out-of-domain development data (never trained on): reported in metrics files, bench and explore.
-    var outOfDomain = OutOfDomain.Load(options.TryGetValue("ood", out var o) ? RepoLocator.Resolve(o, root) : OutOfDomain.DefaultDir(root));
+    var outOfDomain = OutOfDomain.Load(options.TryGetValue("ood", out var o) ? RepoRoot.Resolve(o, root) : RepoRoot.SharedData(root, "uci-sls", "UCI_SLS_DIR"));
 
     switch (command)
     {
