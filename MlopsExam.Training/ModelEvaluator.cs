@@ -1,4 +1,6 @@
-namespace MlopsExam.Model;
+using MlopsExam.Model;
+
+namespace MlopsExam.Training;
 
 /// <summary>
 /// Scores a loaded model on labelled sentences through the serving path

@@ -1,4 +1,4 @@
-namespace MlopsExam.Model;
+namespace MlopsExam.Training;
 
 /// <summary>One labelled sentence of SST-2.</summary>
 public readonly record struct LabelledSentence(string Sentence, bool Label);
