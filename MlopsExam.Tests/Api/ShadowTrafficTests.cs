@@ -6,7 +6,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
-using MlopsExam.Api;
+using MlopsExam.Api.Serving;
+using MlopsExam.Api.Shadow;
 
 namespace MlopsExam.Tests.Api;
 

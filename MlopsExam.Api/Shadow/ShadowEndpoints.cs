@@ -1,9 +1,11 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using MlopsExam.Api.Predict;
+using MlopsExam.Api.Serving;
 using MlopsExam.Model;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Shadow;
 
 /// <summary>
 /// <c>POST /shadow</c>, internal (the gateway never routes it): the challenger predicts a copy of

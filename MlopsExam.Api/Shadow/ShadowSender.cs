@@ -1,7 +1,9 @@
 using System.Net.Http.Json;
 using Microsoft.Extensions.Options;
+using MlopsExam.Api.Predict;
+using MlopsExam.Api.Serving;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Shadow;
 
 /// <summary>
 /// Drains <see cref="ShadowQueue"/> and POSTs each copy to the challenger's internal

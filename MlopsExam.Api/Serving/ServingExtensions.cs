@@ -1,9 +1,15 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using MlopsExam.Api.Predict;
 using MlopsExam.Model;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Serving;
 
+/// <summary>
+/// The model service: options bound and validated on start, the sha256-checked model loaded before
+/// the server accepts requests, its readiness check, the metrics, a problem details body for every
+/// error, Kestrel's body limit.
+/// </summary>
 public static class ServingExtensions
 {
     /// <summary>Largest body Kestrel reads; the gateway's own cap (16 KiB) is lower.</summary>
@@ -38,7 +44,6 @@ public static class ServingExtensions
             return SentimentModel.Load(path, serving.ModelSha256);
         });
         builder.Services.AddSingleton<PredictionMetrics>();
-        builder.Services.AddShadowTraffic();
         // Loads the model before the server accepts requests: a missing or tampered model stops start-up.
         builder.Services.AddHostedService<ModelLoader>();
         builder.Services.AddHealthChecks().AddCheck<ModelHealthCheck>("model");

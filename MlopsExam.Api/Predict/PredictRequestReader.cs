@@ -4,8 +4,9 @@ using System.Runtime.InteropServices;
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Net.Http.Headers;
+using MlopsExam.Api.Serving;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Predict;
 
 /// <summary>
 /// Reads and checks a <c>/predict</c> body by hand rather than through model binding, so that each

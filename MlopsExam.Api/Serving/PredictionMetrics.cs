@@ -1,7 +1,7 @@
-using System.Diagnostics.Metrics;
 using System.Diagnostics;
+using System.Diagnostics.Metrics;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Serving;
 
 /// <summary>
 /// Product metrics, tagged with the variant and model so v1 and v2 compare in one query, e.g.

@@ -2,7 +2,7 @@ using System.ComponentModel;
 using System.ComponentModel.DataAnnotations;
 using System.Text.Json.Serialization;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Predict;
 
 // The descriptions and ranges below go into the OpenAPI document (/openapi/v1.json); nothing
 // validates them at run time (PredictRequestReader reads the request, the model makes the answer).

@@ -1,6 +1,6 @@
 using System.ComponentModel.DataAnnotations;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Serving;
 
 /// <summary>
 /// What makes one replica what it is. The AppHost (or compose) sets these through environment

@@ -1,9 +1,11 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using MlopsExam.Api.Serving;
+using MlopsExam.Api.Shadow;
 using MlopsExam.Model;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Predict;
 
 public static partial class PredictEndpoints
 {
@@ -32,7 +34,6 @@ public static partial class PredictEndpoints
             .ProducesProblem(StatusCodes.Status415UnsupportedMediaType)
             .ProducesProblem(StatusCodes.Status429TooManyRequests)
             .ProducesProblem(StatusCodes.Status500InternalServerError);
-        app.MapShadowEndpoints();
         return app;
     }
 

@@ -1,4 +1,4 @@
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Shadow;
 
 /// <summary>
 /// Body of the internal <c>POST /shadow</c> that a served replica sends to the challenger for a

@@ -4,7 +4,7 @@ using Microsoft.Extensions.Logging.Abstractions;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Logging;
 
 /// <summary>
 /// The console logger for a buffered stdout (<see cref="StdoutBuffering"/>): each line is formatted

@@ -1,6 +1,7 @@
 using Microsoft.Extensions.Options;
+using MlopsExam.Api.Serving;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Shadow;
 
 /// <summary>
 /// Shadow traffic: a served replica with <c>Serving:ShadowUrl</c> copies the requests the gateway

@@ -1,6 +1,6 @@
 using Microsoft.AspNetCore.WebUtilities;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Serving;
 
 /// <summary>
 /// A <c>detail</c> for the problems the framework writes without one: status code pages (404, 405)

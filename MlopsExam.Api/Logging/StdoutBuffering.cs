@@ -1,6 +1,6 @@
 using System.Text;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Logging;
 
 /// <summary>
 /// Buffers standard output and writes it out every <c>Serving:StdoutFlushMilliseconds</c> (and when

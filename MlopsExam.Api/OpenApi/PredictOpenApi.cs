@@ -2,8 +2,10 @@ using Microsoft.AspNetCore.Mvc;
 using Microsoft.AspNetCore.OpenApi;
 using Microsoft.Extensions.Options;
 using Microsoft.OpenApi;
+using MlopsExam.Api.Predict;
+using MlopsExam.Api.Serving;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.OpenApi;
 
 /// <summary>
 /// The OpenAPI document (<c>/openapi/v1.json</c>), generated from the endpoints and their types by

@@ -1,7 +1,8 @@
 using System.Threading.Channels;
 using Microsoft.Extensions.Options;
+using MlopsExam.Api.Serving;
 
-namespace MlopsExam.Api;
+namespace MlopsExam.Api.Shadow;
 
 /// <summary>One served request to copy to the challenger.</summary>
 public sealed record ShadowCopy(string Sentence, string RequestId, string Label, float PositiveProbability);
