@@ -79,8 +79,8 @@ internal static class LoadTestRun
             var watched = new Watched(gateway, replicas, await stack.ContainersAsync("api-v2"), dockerd);
 
             // Replicas and nginx fresh from `make up` serve far less than they do a minute later (tiered JIT,
-            // dynamic PGO, GC budgets settling): measured cold, (a) came out at half its warm figure. Both
-            // paths get a discarded run of StackWarmUp seconds at full speed first.
+            // dynamic PGO, GC budgets settling), so both paths get a discarded run of StackWarmUp seconds
+            // at full speed first.
             if (options.StackWarmUp > TimeSpan.Zero)
             {
                 Console.WriteLine($"  warming the replicas and the gateway up ({options.StackWarmUp.TotalSeconds:0} s each, not measured) ...");

@@ -12,12 +12,12 @@ namespace MlopsExam.Api.Logging;
 /// the buffer on the thread that logs, instead of being queued for the console logger's own thread.
 ///
 /// Why: the stock logger hands every line to its thread through a blocking queue, so each request
-/// wakes that thread (about two wake-ups per line, measured with /proc task switch counts). Its
-/// queue exists so that a slow console write does not hold a request; once stdout is a memory
-/// buffer written out by a timer, appending is a copy under a lock, and the queue only adds the
-/// wake-up. When the buffer fills (64 K characters) the writing thread writes it out, which is
-/// the back-pressure the stock logger's bounded queue also applies. make loadtest measured the
-/// difference (README, "Performance").
+/// wakes that thread. Its queue exists so that a slow console write does not hold a request; once
+/// stdout is a memory buffer written out by a timer, appending is a copy under a lock, and the
+/// queue only adds the wake-up. When the buffer fills (64 K characters) the writing thread writes
+/// it out, which is the back-pressure the stock logger's bounded queue also applies.
+/// Hand-written rather than the stock logger on purpose: make loadtest measured the difference
+/// (the performance notes of the docs).
 ///
 /// Registered only when <see cref="StdoutBuffering"/> is on; with an unbuffered console (tests,
 /// <c>dotnet run</c>) every line would be a write to the terminal on the request's thread.

@@ -7,8 +7,8 @@ namespace MlopsExam.Api.Logging;
 /// 64 K characters have piled up), instead of one write per log line.
 ///
 /// Why: the API logs a line per request, and each write to a container's stdout wakes the Docker
-/// shim, which hands it to the daemon. Under load that path took about a fifth of both cores
-/// (profile in the README, "Performance"), most of it per write rather than per byte. nginx's
+/// shim, which hands it to the daemon; under load that path costs CPU per write rather than per
+/// byte (the performance notes of the docs have the profile). nginx's
 /// access log does the same (`buffer=64k flush=1s`, conf.d/logging.conf). The cost: a line shows in
 /// `docker logs` up to one interval late, and a process killed with SIGKILL loses at most one
 /// interval of lines; a normal stop (SIGTERM), an exit and an unhandled exception (a failed start:
