@@ -224,7 +224,7 @@ public sealed class StartupChecksTests
         };
         if (sha256 is not null) environment["Serving__ModelSha256"] = sha256;
         var api = typeof(ServingOptions).Assembly.Location;
-        return MlopsExam.Tests.Gateway.Shell.Run("dotnet", [api], TimeSpan.FromSeconds(60), environment: environment);
+        return Shell.Run("dotnet", [api], TimeSpan.FromSeconds(60), environment: environment);
     }
 
     [Fact]

@@ -310,7 +310,7 @@ public sealed class ShadowTrafficTests(ShadowTrafficTests.V2Fixture v2) : IClass
     public void An_invalid_shadow_url_stops_start_up_naming_the_setting()
     {
         var api = typeof(ServingOptions).Assembly.Location;
-        var (code, output) = MlopsExam.Tests.Gateway.Shell.Run("dotnet", [api], TimeSpan.FromSeconds(60), environment: new Dictionary<string, string>
+        var (code, output) = Shell.Run("dotnet", [api], TimeSpan.FromSeconds(60), environment: new Dictionary<string, string>
         {
             ["Serving__Variant"] = "v1",
             ["Serving__ModelPath"] = RepoLayout.ModelPath("v1"),

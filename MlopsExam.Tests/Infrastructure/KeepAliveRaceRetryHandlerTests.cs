@@ -2,7 +2,7 @@ using System.Net;
 using System.Net.Sockets;
 using System.Text;
 
-namespace MlopsExam.Tests.Gateway;
+namespace MlopsExam.Tests.Infrastructure;
 
 /// <summary>The test clients' retry, against a loopback server that closes connections the way a
 /// reloading nginx does: after answering, or before answering at all.</summary>

@@ -1,6 +1,6 @@
 using System.Text.Json;
 
-namespace MlopsExam.Tests.Generators;
+namespace MlopsExam.Tests.Infrastructure.Generators;
 
 /// <summary>
 /// The promises every answer of <c>/predict</c> keeps, whatever was sent; checked in-process

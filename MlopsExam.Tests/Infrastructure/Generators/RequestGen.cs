@@ -2,7 +2,7 @@ using System.Net.Http.Headers;
 using System.Text;
 using CsCheck;
 
-namespace MlopsExam.Tests.Generators;
+namespace MlopsExam.Tests.Infrastructure.Generators;
 
 /// <summary>
 /// One generated request to <c>/predict</c>: what a careless, curious or hostile client may send.

@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace MlopsExam.Tests.Gateway;
+namespace MlopsExam.Tests.Infrastructure;
 
 /// <summary>
 /// Does what curl ("Connection died, retrying a fresh connect") and browsers do when a keep-alive
@@ -18,7 +18,7 @@ namespace MlopsExam.Tests.Gateway;
 /// as the tests that use this do); and it is the first retry of the request. The retry may go out on
 /// another pooled connection or a new one. Each retry is counted and written to the test output; a
 /// second failure, any status code and any other error go to the test. Only the clients of tests
-/// that change the set of replicas use it (<see cref="GatewayStack.CreateClient"/>).
+/// that change the set of replicas use it (<see cref="Gateway.GatewayStack.CreateClient"/>).
 /// </summary>
 public sealed class KeepAliveRaceRetryHandler : DelegatingHandler
 {

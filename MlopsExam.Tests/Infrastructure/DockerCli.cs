@@ -1,6 +1,6 @@
 using MlopsExam.Tooling;
 
-namespace MlopsExam.Tests.Compose;
+namespace MlopsExam.Tests.Infrastructure;
 
 /// <summary>
 /// Runs the docker CLI in the repository root (where docker-compose.yml is) with a deadline,

@@ -1,6 +1,6 @@
 using MlopsExam.Tooling;
 
-namespace MlopsExam.Tests;
+namespace MlopsExam.Tests.Infrastructure;
 
 /// <summary>
 /// Where the tests find the repository (<see cref="RepoRoot.Find"/>: their working directory is

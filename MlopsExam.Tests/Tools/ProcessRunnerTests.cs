@@ -1,6 +1,6 @@
 using MlopsExam.Tooling;
 
-namespace MlopsExam.Tests.Tooling;
+namespace MlopsExam.Tests.Tools;
 
 /// <summary>What the tools and the tests rely on when they run docker, h2load, openssl or a script.</summary>
 public sealed class ProcessRunnerTests
