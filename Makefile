@@ -26,6 +26,9 @@ LOADTEST_ARGS ?=
 # Where `make ab-report` reads the A/B figures (the stacks publish Prometheus on loopback only).
 PROMETHEUS ?= http://127.0.0.1:9090
 RESULTS_DIR ?= .artifacts/test-results
+# `make dist`: the archive's format (tar.gz or zip) and folder.
+DIST_FORMAT ?= tar.gz
+DIST_DIR ?= .artifacts/dist
 
 export DOTNET_CLI_TELEMETRY_OPTOUT := 1
 export ASPIRE_CLI_TELEMETRY_OPTOUT := 1
@@ -145,6 +148,12 @@ loadtest: ## Load benchmark of the compose stack (make up first): direct vs gate
 ab-report: ## v1 vs v2 over the last 5 min from Prometheus: a table here, .artifacts/ab-report.png and .json
 	dotnet run --project MlopsExam.Reports -c $(CONFIGURATION) -- ab --prometheus "$(PROMETHEUS)" --out .artifacts/ab-report.png
 
+##@ Deliver
+
+.PHONY: dist
+dist: ## The exercise's archive of HEAD, .artifacts/dist/mlopsexam.tar.gz (DIST_FORMAT=zip), with a certificate and .htpasswd for BASIC_AUTH_USER/PASSWORD (admin/admin)
+	@DIST_FORMAT='$(DIST_FORMAT)' DIST_DIR='$(DIST_DIR)' ./scripts/dist.sh
+
 ##@ Test
 
 .PHONY: test-unit
@@ -152,6 +161,10 @@ test-unit: ## Tests that need no container: model behaviour, API in-process, app
 	$(MAKE) --no-print-directory test TEST_FILTER='Category!=Stack'
 
 STACKS_DOWN = docker compose down --remove-orphans --volumes >/dev/null 2>&1 || true; ./scripts/swarm.sh down --volumes >/dev/null 2>&1 || true
+
+.PHONY: lint
+lint: ## Fail on code that is not formatted as .editorconfig says (dotnet format --verify-no-changes)
+	dotnet format MlopsExam.sln --verify-no-changes --verbosity quiet
 
 .PHONY: verify
 verify: docker ## Every test: model, API, the AppHost, compose and Swarm stacks; tears down whatever the result

@@ -133,56 +133,15 @@ ensure_tunnel_image() {
   docker tag "$BASE_IMAGE" "$TUNNEL_BASE_IMAGE"
 }
 
-# Stand-ins for the official .NET images, for offline machines only: online ones
-# pull the real images, and nothing below runs. They keep the official images'
-# contract that Dockerfiles rely on: dotnet in /usr/share/dotnet and on PATH,
-# user and group `app` (uid/gid 1654, ENV APP_UID), ENV ASPNETCORE_HTTP_PORTS=8080
-# and DOTNET_RUNNING_IN_CONTAINER=true, the SDK's DOTNET_NOLOGO & co., and the
-# sdk image built FROM the aspnet one. Made of debian:trixie-slim, the libraries
-# .NET needs (the official runtime-deps list, from Debian's mirror) and this
-# machine's own .NET: the aspnet image gets the muxer, host/ and the two shared
-# runtimes; the sdk image adds the rest (sdk/, packs/, ...). The host's CA bundle
-# goes into both, so NuGet over HTTPS (a mirror with its own CA here) works in builds.
-# ICU (libicu76) is not optional: the API runs with InvariantGlobalization=false so that
-# its text normalisation (FormKC) is the one training used, and refuses to start without
-# it (issue 12). The official aspnet image ships libicu too.
-DOTNET_STANDIN_DOCKERFILE='# Written by scripts/bootstrap-docker.sh: offline stand-ins for mcr.microsoft.com/dotnet/{aspnet,sdk}.
-ARG BASE_IMAGE
-FROM ${BASE_IMAGE} AS aspnet
-ARG STANDIN_RECIPE
-LABEL org.mlopsexam.standin-recipe=${STANDIN_RECIPE}
-RUN apt-get update \
- && apt-get install -y --no-install-recommends ca-certificates libc6 libgcc-s1 libicu76 libssl3t64 libstdc++6 tzdata zlib1g \
- && rm -rf /var/lib/apt/lists/* \
- && ldconfig -p | grep -q "libicuuc\.so\.76" \
- && ldconfig -p | grep -q "libicui18n\.so\.76"
-# After ca-certificates, whose install regenerates the bundle from the Debian list alone.
-COPY ca-certificates.crt /etc/ssl/certs/ca-certificates.crt
-ENV APP_UID=1654 \
-    ASPNETCORE_HTTP_PORTS=8080 \
-    DOTNET_RUNNING_IN_CONTAINER=true
-RUN groupadd --gid=$APP_UID app \
- && useradd --no-log-init --uid=$APP_UID --gid=$APP_UID --create-home app
-COPY aspnet/ /usr/share/dotnet/
-RUN ln -s /usr/share/dotnet/dotnet /usr/bin/dotnet \
- && dotnet --list-runtimes >/dev/null
+# Stand-ins for the official .NET images, for offline machines only: online ones pull the real
+# images, and nothing below runs. Their recipe is scripts/standins/dotnet.Dockerfile (what they
+# hold and why, there), built from debian:trixie-slim and this machine's own .NET.
+DOTNET_STANDIN_DOCKERFILE=$(cd "$(dirname "$0")" && pwd)/standins/dotnet.Dockerfile
 
-FROM aspnet AS sdk
-# NUGET_CERT_REVOCATION_MODE=offline and no telemetry: nothing answers outside the mirror.
-ENV DOTNET_GENERATE_ASPNET_CERTIFICATE=false \
-    DOTNET_NOLOGO=true \
-    DOTNET_USE_POLLING_FILE_WATCHER=true \
-    NUGET_XMLDOC_MODE=skip \
-    DOTNET_CLI_TELEMETRY_OPTOUT=1 \
-    NUGET_CERT_REVOCATION_MODE=offline
-COPY sdk/ /usr/share/dotnet/
-RUN dotnet --version >/dev/null
-'
-
-# The recipe's identity: a stand-in carries it as a label, so one built by an older
-# version of this script (the recipe changed: a library added, ...) is rebuilt rather
-# than kept because it is "present". Images pulled from a registry are never touched.
-STANDIN_RECIPE=$(printf '%s' "$DOTNET_STANDIN_DOCKERFILE" | sha256sum | cut -c1-16)
+# The recipe's identity: a stand-in carries it as a label, so one built from an older recipe (a
+# library added, ...) is rebuilt rather than kept because it is "present". Comment lines are left
+# out: rewording one rebuilds nothing. Images pulled from a registry are never touched.
+STANDIN_RECIPE=$(grep -v '^[[:space:]]*#' "$DOTNET_STANDIN_DOCKERFILE" | sha256sum | cut -c1-16)
 
 # True for a local stand-in (no registry digest) whose recipe label is not the current one.
 standin_outdated() {
@@ -211,7 +170,7 @@ ensure_dotnet_images() {
   [ -x "$HOST_DOTNET_ROOT/dotnet" ] || { log "cannot build ${missing[*]}: no .NET in $HOST_DOTNET_ROOT (HOST_DOTNET_ROOT=...)"; exit 1; }
 
   # Temporary build context: hard links (a copy across file systems) of the
-  # host's .NET split into what each image gets, the CA bundle, the Dockerfile.
+  # host's .NET split into what each image gets, the CA bundle, the recipe.
   local ctx entry; ctx=$(mktemp -d /tmp/mlopsexam-dotnet.XXXXXX)
   # shellcheck disable=SC2064 # expanded now: $ctx is local
   trap "rm -rf '$ctx'" EXIT
@@ -226,7 +185,7 @@ ensure_dotnet_images() {
     cp -al "$entry" "$ctx/sdk/" 2>/dev/null || cp -a "$entry" "$ctx/sdk/"
   done
   cp "$HOST_CA_BUNDLE" "$ctx/ca-certificates.crt"
-  printf '%s' "$DOTNET_STANDIN_DOCKERFILE" > "$ctx/Dockerfile"
+  cp "$DOTNET_STANDIN_DOCKERFILE" "$ctx/Dockerfile"
 
   log "building stand-ins for ${missing[*]} from $BASE_IMAGE + $HOST_DOTNET_ROOT (offline machine; about 20 s)"
   # The sdk stage is FROM the aspnet stage: building both shares its layers.

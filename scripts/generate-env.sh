@@ -2,13 +2,17 @@
 # `make env`: what the compose stack needs on the host before `docker compose up`.
 #  1. .env (mode 600, git-ignored) with the gateway's basic-auth credentials, when
 #     absent: a random 24-character password (~143 bits) that stays on this machine.
-#     Delete .env to rotate it.
+#     Delete .env to rotate it. In an archive made by `make dist`, .env is a copy of its
+#     dist.env instead: the credentials the archive was made for (scripts/dist.sh).
 #  2. The gateway's secret file .secrets/basic_auth_password and its certificate
 #     folder (scripts/prepare-gateway-files.sh), every time: from BASIC_AUTH_PASSWORD
 #     in the environment when set (a grader's admin:admin, say), else from .env.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-if [ ! -f .env ]; then
+if [ ! -f .env ] && [ -f dist.env ]; then
+  (umask 077 && cp dist.env .env)
+  echo "wrote .env from dist.env (the credentials this archive was made for)"
+elif [ ! -f .env ]; then
   umask 077
   password=$(openssl rand -base64 32 | tr -dc 'A-Za-z0-9' | head -c 24)
   cat > .env <<ENV

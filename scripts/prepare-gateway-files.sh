@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Prepares, on the host, what the unprivileged gateway container (uid 1010101, see
+# Prepares, on the host, what the unprivileged gateway container (uid 10101, see
 # deployments/nginx/Dockerfile) reads or writes through bind mounts. Used by `make env`
 # (compose, swarm) and by the AppHost before it starts the gateway.
 #

@@ -32,7 +32,7 @@ up() {
     docker swarm init --advertise-addr 127.0.0.1 >/dev/null
   fi
   # No registry on one node: the images built here are used as they are (--resolve-image never).
-  # A multi-node swarm needs them in a registry every node can pull from (README).
+  # A multi-node swarm needs them in a registry every node can pull from (docs/swarm.md).
   docker compose build --quiet
   set -a
   # shellcheck disable=SC1091

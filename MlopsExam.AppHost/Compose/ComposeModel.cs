@@ -52,6 +52,8 @@ public sealed class ComposeService
 
     public ComposeBuild? Build { get; set; }
     public string? Image { get; set; }
+    /// <summary><c>pull_policy</c>: <c>never</c> for a service that runs an image another service of the file builds.</summary>
+    public string? PullPolicy { get; set; }
     public string? User { get; set; }
     public bool? ReadOnly { get; set; }
     public List<string> CapDrop { get; } = [];
@@ -59,6 +61,8 @@ public sealed class ComposeService
     public List<string> SecurityOpt { get; } = [];
     /// <summary>tmpfs mounts, "path[:options]", e.g. "/tmp:size=16m,mode=1777".</summary>
     public List<string> Tmpfs { get; } = [];
+    /// <summary><c>no</c>, <c>always</c>, <c>on-failure[:n]</c> or <c>unless-stopped</c> (compose; Swarm reads <see cref="ComposeDeploy.RestartPolicy"/>).</summary>
+    public string? Restart { get; set; }
     public ComposeDeploy? Deploy { get; set; }
     public ComposeHealthcheck? Healthcheck { get; set; }
     public List<ComposePort> Ports { get; } = [];
@@ -82,12 +86,12 @@ public sealed record ComposeValue(string Value, string? Comment = null)
 /// <summary><paramref name="Context"/> absolute; <paramref name="Dockerfile"/> relative to it (null: Dockerfile).</summary>
 public sealed record ComposeBuild(string Context, string? Dockerfile = null, string? Target = null);
 
-/// <summary><c>[HostIp:]Published:Target[/Protocol]</c>; <paramref name="Published"/> may be an interpolation.</summary>
-/// <summary>A published port; <paramref name="Mode"/> (Swarm: <c>host</c> or <c>ingress</c>) makes it long syntax.</summary>
-public sealed record ComposePort(int Target, string? Published = null, string? HostIp = null, string? Protocol = null, string? Comment = null, string? Mode = null);
+/// <summary>A published port, <c>"[HostIp:]Published:Target[/Protocol]"</c> (<paramref name="Published"/> may be an
+/// interpolation); <paramref name="Mode"/> (Swarm: <c>host</c> or <c>ingress</c>) makes it long syntax.</summary>
+public sealed record ComposePort(int Target, string? Published = null, string? HostIp = null, string? Protocol = null, string? Mode = null);
 
 /// <summary>A bind mount (<paramref name="Source"/> an absolute path) or a named volume (a bare name).</summary>
-public sealed record ComposeVolume(string Source, string Target, bool ReadOnly = false, string? Comment = null)
+public sealed record ComposeVolume(string Source, string Target, bool ReadOnly = false)
 {
     public bool IsBind => Path.IsPathRooted(Source);
 }
@@ -97,9 +101,34 @@ public sealed class ComposeDeploy
     public int? Replicas { get; set; }
     /// <summary>Swarm: <c>vip</c> (one virtual IP, the default) or <c>dnsrr</c> (the name resolves to every task).</summary>
     public string? EndpointMode { get; set; }
+    /// <summary>Memory and CPU limits and reservations (compose and Swarm).</summary>
+    public ComposeResources? Resources { get; set; }
+    /// <summary>Swarm: when a task that stopped is started again.</summary>
+    public ComposeRestartPolicy? RestartPolicy { get; set; }
     /// <summary>Swarm: how a rolling update replaces tasks.</summary>
     public ComposeUpdateConfig? UpdateConfig { get; set; }
+
+    /// <summary>Nothing to write.</summary>
+    public bool IsEmpty => Replicas is null && EndpointMode is null && Resources is not { IsEmpty: false } && RestartPolicy is null && UpdateConfig is null;
 }
+
+/// <summary><c>deploy.resources</c>.</summary>
+public sealed class ComposeResources
+{
+    public ComposeResourceLimits? Limits { get; set; }
+    public ComposeResourceLimits? Reservations { get; set; }
+
+    public bool IsEmpty => Limits is not { IsEmpty: false } && Reservations is not { IsEmpty: false };
+}
+
+/// <summary><paramref name="Cpus"/> a share of CPUs ("0.5"); <paramref name="Memory"/> a byte value ("256M").</summary>
+public sealed record ComposeResourceLimits(string? Cpus = null, string? Memory = null)
+{
+    public bool IsEmpty => Cpus is null && Memory is null;
+}
+
+/// <summary>Swarm's <c>deploy.restart_policy</c>: <paramref name="Condition"/> none, on-failure or any.</summary>
+public sealed record ComposeRestartPolicy(string Condition, string? Delay = null, int? MaxAttempts = null, string? Window = null);
 
 /// <summary>Swarm's <c>deploy.update_config</c>.</summary>
 public sealed record ComposeUpdateConfig(int Parallelism, string Order, string? Delay = null, string? FailureAction = null, string? Monitor = null);
@@ -131,8 +160,9 @@ public sealed class ComposeLogging
     public OrderedDictionary<string, string> Options { get; } = new(StringComparer.Ordinal);
 }
 
-/// <summary>A variable the file interpolates: <c>${Name:-Default}</c>, or <c>${Name:?RequiredMessage}</c>.</summary>
-public sealed record ComposeVariable(string Name, string? Default, string? RequiredMessage, string Description)
+/// <summary>A variable the file interpolates: <c>${Name:-Default}</c>, or <c>${Name:?RequiredMessage}</c>;
+/// <paramref name="Description"/> is its line in the header's table.</summary>
+public sealed record ComposeVariable(string Name, string? Default, string? RequiredMessage, string? Description)
 {
     public string Interpolation => RequiredMessage is not null ? $"${{{Name}:?{RequiredMessage}}}"
         : Default is not null ? $"${{{Name}:-{Default}}}"

@@ -5,15 +5,25 @@ using Microsoft.Extensions.Logging;
 
 namespace MlopsExam.AppHost.Compose;
 
-// Until Aspire.Hosting.Docker is available here (see README, "Deploy with Docker Compose"): a
-// pipeline step of `aspire publish` that writes a compose file from the app model, customised per
-// resource the way Aspire.Hosting.Docker's PublishAsDockerComposeService((resource, service) => ...) is.
+// A stand-in for Aspire.Hosting.Docker, which the NuGet copy used here lacks: a pipeline step of
+// `aspire publish` that writes a compose file from the app model, customised per resource the way
+// Aspire.Hosting.Docker's PublishAsDockerComposeService((resource, service) => ...) is.
 
 /// <summary>Edits the compose service made from a resource, after the default mapping (see
-/// <see cref="ComposePublisher"/>). Several run in the order they were added.</summary>
-public sealed class ComposeServiceAnnotation(Action<IResource, ComposeService> configure) : IResourceAnnotation
+/// <see cref="ComposePublisher"/>). Several run in the order they were added. <see cref="SwarmOnly"/>:
+/// in the Swarm stack file alone, after the others.</summary>
+public sealed class ComposeServiceAnnotation(Action<IResource, ComposeService> configure, bool swarmOnly = false) : IResourceAnnotation
 {
     public Action<IResource, ComposeService> Configure { get; } = configure;
+    public bool SwarmOnly { get; } = swarmOnly;
+}
+
+/// <summary>The service mounts the file secret <see cref="Name"/> (at /run/secrets/&lt;name&gt;), which the
+/// file declares at its top level as <see cref="Secret"/>.</summary>
+public sealed class ComposeSecretAnnotation(string name, ComposeSecret secret) : IResourceAnnotation
+{
+    public string Name { get; } = name;
+    public ComposeSecret Secret { get; } = secret;
 }
 
 /// <summary>The resource is one replica of the compose service <see cref="ServiceName"/>: the replicas of
@@ -23,7 +33,8 @@ public sealed class ComposeReplicaOfAnnotation(string serviceName) : IResourceAn
     public string ServiceName { get; } = serviceName;
 }
 
-/// <summary>On a parameter: compose reads it from its environment (or .env) as <see cref="Variable"/>.</summary>
+/// <summary>On a parameter: compose reads it from its environment (or .env) as <see cref="Variable"/>; without
+/// a description of its own, the header's table gives the parameter's (WithDescription).</summary>
 public sealed class ComposeVariableAnnotation(ComposeVariable variable) : IResourceAnnotation
 {
     public ComposeVariable Variable { get; } = variable;
@@ -68,13 +79,14 @@ public static class ComposePublishingExtensions
 
     /// <summary>
     /// <c>aspire publish</c> also writes <paramref name="fileName"/> (relative to the output folder), a
-    /// <c>docker stack deploy</c> file made from the same services as the compose file, which
-    /// <paramref name="finish"/> then adapts to Swarm. Registered as the keyed service "swarm".
+    /// <c>docker stack deploy</c> file made from the same services as the compose file, with each resource's
+    /// <see cref="PublishAsSwarmService"/> changes, which <paramref name="finish"/> then adapts to Swarm as a
+    /// whole. Registered as the keyed service "swarm".
     /// </summary>
     public static IDistributedApplicationBuilder AddSwarmStackPublishing(
         this IDistributedApplicationBuilder builder, string name, string fileName, Action<ComposeFileModel>? configure, Action<ComposeFileModel> finish)
     {
-        var publisher = new ComposePublisher(name, fileName, configure, finish);
+        var publisher = new ComposePublisher(name, fileName, configure, finish, swarm: true);
         builder.Services.AddKeyedSingleton("swarm", publisher);
         builder.Pipeline.AddStep(StackStepName, async context =>
         {
@@ -98,6 +110,18 @@ public static class ComposePublishingExtensions
         return builders;
     }
 
+    /// <summary>Customises the service made from this resource in the Swarm stack file only, after its
+    /// <see cref="PublishAsComposeService{T}(IResourceBuilder{T}, Action{T, ComposeService})"/> changes.</summary>
+    public static IResourceBuilder<T> PublishAsSwarmService<T>(this IResourceBuilder<T> builder, Action<T, ComposeService> configure)
+        where T : IResource =>
+        builder.WithAnnotation(new ComposeServiceAnnotation((resource, service) => configure((T)resource, service), swarmOnly: true));
+
+    /// <summary>The service mounts the file secret <paramref name="name"/> (/run/secrets/&lt;name&gt;), declared at the
+    /// file's top level from <paramref name="file"/> (an absolute path on the host; written relative to the file).</summary>
+    public static IResourceBuilder<T> PublishWithComposeSecret<T>(this IResourceBuilder<T> builder, string name, string file, string? comment = null)
+        where T : IResource =>
+        builder.WithAnnotation(new ComposeSecretAnnotation(name, new ComposeSecret(File: file, Comment: comment)));
+
     /// <summary>This resource is one replica of compose service <paramref name="serviceName"/>.</summary>
     public static IResourceBuilder<T> PublishAsComposeReplicaOf<T>(this IResourceBuilder<T> builder, string serviceName)
         where T : IResource =>
@@ -105,12 +129,12 @@ public static class ComposePublishingExtensions
 
     /// <summary>Compose reads this parameter as <c>${variable:-defaultValue}</c> (<c>${variable}</c> without a default).</summary>
     public static IResourceBuilder<ParameterResource> PublishAsComposeVariable(
-        this IResourceBuilder<ParameterResource> builder, string variable, string? defaultValue, string description) =>
+        this IResourceBuilder<ParameterResource> builder, string variable, string? defaultValue, string? description = null) =>
         builder.WithAnnotation(new ComposeVariableAnnotation(new ComposeVariable(variable, defaultValue, null, description)));
 
     /// <summary>Compose reads this parameter as <c>${variable:?message}</c>: it refuses to start without it.</summary>
     public static IResourceBuilder<ParameterResource> PublishAsRequiredComposeVariable(
-        this IResourceBuilder<ParameterResource> builder, string variable, string message, string description) =>
+        this IResourceBuilder<ParameterResource> builder, string variable, string message, string? description = null) =>
         builder.WithAnnotation(new ComposeVariableAnnotation(new ComposeVariable(variable, null, message, description)));
 
     /// <summary>The host port of endpoint <paramref name="endpointName"/> is <c>${variable:-defaultPort}</c>
@@ -141,12 +165,14 @@ public static class ComposePublishingExtensions
 /// <item>environment: the resource's, evaluated for publishing; a parameter is its <see cref="ComposeVariableAnnotation"/>
 /// interpolation, an endpoint reference is the service's name and container port;</item>
 /// <item>ports: an external endpoint on every address, one with a fixed port on 127.0.0.1 only, others not published;</item>
-/// <item>volumes: bind mounts and named volumes; healthcheck: the file's shared settings when the resource has a health check
-/// (the image's HEALTHCHECK does the probing); depends_on: every WaitFor, as service_healthy / service_started /
-/// service_completed_successfully, sorted by name.</item>
+/// <item>volumes: bind mounts and named volumes; secrets: each <see cref="ComposeSecretAnnotation"/>, declared at top level too;
+/// healthcheck: the file's shared settings when the resource has a health check (the image's HEALTHCHECK does the probing);
+/// depends_on: every WaitFor, as service_healthy / service_started / service_completed_successfully, sorted by name.</item>
 /// </list>
+/// <paramref name="swarm"/>: the Swarm stack file, where the resources' Swarm-only annotations run too.
 /// </summary>
-public sealed class ComposePublisher(string name, string fileName, Action<ComposeFileModel>? configure, Action<ComposeFileModel>? finish = null)
+public sealed class ComposePublisher(string name, string fileName, Action<ComposeFileModel>? configure, Action<ComposeFileModel>? finish = null,
+    bool swarm = false)
 {
     public string FileName { get; } = fileName;
 
@@ -207,7 +233,12 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
         {
             var builder = shared.First();
             foreach (var other in shared.Skip(1))
+            {
                 other.Build = null;
+                // Compose pulls a missing image before it builds: on a fresh machine it would look for
+                // this one in a registry instead of waiting for the build above.
+                other.PullPolicy = "never";
+            }
             if (shared.Count() > 1 && !builder.KeyComments.ContainsKey("image"))
                 builder.KeyComments["image"] = $"Built once, here; {string.Join(", ", shared.Skip(1).Select(s => s.Name))} run{(shared.Count() > 2 ? "" : "s")} the same image.";
         }
@@ -298,7 +329,16 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
             };
         }
 
-        foreach (var annotation in resource.Annotations.OfType<ComposeServiceAnnotation>())
+        foreach (var secret in resource.Annotations.OfType<ComposeSecretAnnotation>())
+        {
+            if (file.Secrets.TryGetValue(secret.Name, out var declared) && declared != secret.Secret)
+                throw new InvalidOperationException($"{resource.Name} declares secret {secret.Name} otherwise than another resource does.");
+            file.Secrets[secret.Name] = secret.Secret;
+            service.Secrets.Add(new ComposeServiceSecret(secret.Name));
+        }
+
+        var annotations = resource.Annotations.OfType<ComposeServiceAnnotation>().ToList();
+        foreach (var annotation in annotations.Where(a => !a.SwarmOnly).Concat(swarm ? annotations.Where(a => a.SwarmOnly) : []))
             annotation.Configure(resource, service);
         return service;
     }
@@ -323,12 +363,7 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
             case string s:
                 return s;
             case ParameterResource parameter:
-            {
-                var variable = parameter.Annotations.OfType<ComposeVariableAnnotation>().LastOrDefault()?.Variable
-                    ?? new ComposeVariable(parameter.Name.ToUpperInvariant().Replace('-', '_'), null, null, $"parameter {parameter.Name}");
-                file.Variables[variable.Name] = variable;
-                return variable.Interpolation;
-            }
+                return Interpolation(file, parameter);
             case EndpointReference endpoint:
                 return $"{endpoint.EndpointAnnotation.UriScheme}://{ServiceName(endpoint.Resource)}:{TargetPort(endpoint)}";
             case EndpointReferenceExpression expression:
@@ -346,15 +381,7 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
                     _ => throw new NotSupportedException($"Endpoint property {expression.Property} is not published to compose."),
                 };
             case ReferenceExpression { IsConditional: false } reference:
-            {
-                var values = new object[reference.ValueProviders.Count];
-                for (var i = 0; i < values.Length; i++)
-                {
-                    var part = await ValueAsync(file, reference.ValueProviders[i], ct);
-                    values[i] = reference.StringFormats[i] == "uri" ? Uri.EscapeDataString(part) : part;
-                }
-                return string.Format(System.Globalization.CultureInfo.InvariantCulture, reference.Format, values);
-            }
+                return await FormatAsync(file, reference, ct);
             case IResourceBuilder<IResource> builder:
                 return await ValueAsync(file, builder.Resource, ct);
             case IFormattable formattable:
@@ -362,6 +389,29 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
             default:
                 throw new NotSupportedException($"An environment value of type {value.GetType().Name} is not published to compose.");
         }
+    }
+
+    /// <summary>A parameter as compose reads it: its <see cref="ComposeVariableAnnotation"/> interpolation (else a variable
+    /// named after it), listed in the header's table with the parameter's WithDescription.</summary>
+    private static string Interpolation(ComposeFileModel file, ParameterResource parameter)
+    {
+        var variable = parameter.Annotations.OfType<ComposeVariableAnnotation>().LastOrDefault()?.Variable
+            ?? new ComposeVariable(parameter.Name.ToUpperInvariant().Replace('-', '_'), null, null, null);
+        variable = variable with { Description = variable.Description ?? parameter.Description ?? $"parameter {parameter.Name}" };
+        file.Variables[variable.Name] = variable;
+        return variable.Interpolation;
+    }
+
+    /// <summary>A reference expression with each of its values as compose writes it.</summary>
+    private async Task<string> FormatAsync(ComposeFileModel file, ReferenceExpression reference, CancellationToken ct)
+    {
+        var values = new object[reference.ValueProviders.Count];
+        for (var i = 0; i < values.Length; i++)
+        {
+            var part = await ValueAsync(file, reference.ValueProviders[i], ct);
+            values[i] = reference.StringFormats[i] == "uri" ? Uri.EscapeDataString(part) : part;
+        }
+        return string.Format(System.Globalization.CultureInfo.InvariantCulture, reference.Format, values);
     }
 
     private static string TargetPort(EndpointReference endpoint) =>

@@ -69,10 +69,12 @@ public sealed class AppModelTests : IAsyncLifetime
     [Fact]
     public void Gateway_exporter_and_prometheus_are_built_from_the_repository_dockerfiles()
     {
-        foreach (var (name, context, stage) in new[] { ("gateway", "nginx", "gateway"), ("gateway-exporter", "nginx", "exporter"), ("prometheus", "prometheus", null) })
+        // One build context, deployments/, for all three: both images copy deployments/common/resolve.sh.
+        foreach (var (name, dockerfile, stage) in new[] { ("gateway", "nginx", "gateway"), ("gateway-exporter", "nginx", "exporter"), ("prometheus", "prometheus", null) })
         {
             var build = Resource(name).Annotations.OfType<DockerfileBuildAnnotation>().Single();
-            Assert.Equal(RepoLayout.Path("deployments", context), build.ContextPath.TrimEnd('/'));
+            Assert.Equal(RepoLayout.Path("deployments"), build.ContextPath.TrimEnd('/'));
+            Assert.Equal(RepoLayout.Path("deployments", dockerfile, "Dockerfile"), Path.GetFullPath(build.DockerfilePath, build.ContextPath));
             Assert.Equal(stage, build.Stage);
         }
     }
@@ -100,6 +102,27 @@ public sealed class AppModelTests : IAsyncLifetime
         }
         Assert.Equal("10", values["RATE_LIMIT_RPS"]);
         Assert.Equal("5", values["RATE_LIMIT_BURST"]);
+    }
+
+    [Fact]
+    public void Every_parameter_says_what_it_is()
+    {
+        // The dashboard shows it, and the compose file's header lists each variable with it.
+        var parameters = _builder.Resources.OfType<ParameterResource>().ToList();
+        Assert.NotEmpty(parameters);
+        Assert.All(parameters, p => Assert.False(string.IsNullOrWhiteSpace(p.Description), $"{p.Name} has no description"));
+    }
+
+    [Fact]
+    public async Task The_gateway_reads_its_password_from_a_mounted_file_never_from_its_environment()
+    {
+        var gateway = Resource("gateway");
+        var env = await EnvironmentAsync(gateway);
+        Assert.Equal("/run/secrets/basic_auth_password", env["BASIC_AUTH_PASSWORD_FILE"]);
+        Assert.DoesNotContain(env.Values, v => v is ParameterResource { Secret: true });
+        var mount = Assert.Single(gateway.Annotations.OfType<ContainerMountAnnotation>(), m => m.Target == "/run/secrets/basic_auth_password");
+        Assert.True(mount.IsReadOnly);
+        Assert.Equal(RepoLayout.Path(".secrets", "aspire", "basic_auth_password"), mount.Source);
     }
 
     [Fact]

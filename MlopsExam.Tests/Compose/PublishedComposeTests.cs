@@ -84,6 +84,22 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
         Assert.Contains("order: start-first", published.StackText);
         Assert.All(stack.Services.Values, s => Assert.Empty(s.DependsOn));
         Assert.Contains("uid: \"10101\"", published.StackText);
+        Assert.Contains("update_config:", published.StackText);
+
+        // What a resource changes for Swarm alone (PublishAsSwarmService) stays out of docker-compose.yml.
+        Assert.DoesNotContain("mode: host", published.Text);
+        Assert.DoesNotContain("update_config", published.Text);
+        Assert.DoesNotContain("uid: ", published.Text);
+        Assert.NotEmpty(Compose.Services["prometheus"].Ports);
+    }
+
+    [Fact]
+    public void The_header_lists_each_variable_with_its_parameters_description()
+    {
+        // AddSetting(...).WithDescription(...) in AppHost.cs: one source for the dashboard and the file.
+        Assert.Contains("#   RATE_LIMIT_RPS      10     /predict requests per second per client address\n", published.Text);
+        Assert.Contains("#   CANARY_PERCENT      0      share of clients (X-Client-Id, else address) sent to v2\n", published.Text);
+        Assert.DoesNotContain("parameter ", published.Text);
     }
 
     private static void SameAsPublished(string fileName, string publishedText)
@@ -131,7 +147,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             ["Serving__Variant"] = variant,
             ["Serving__ModelPath"] = $"/app/models/sentiment-{variant}.zip",
             ["Serving__IncludeDebugFields"] = debug,
-            // Thread pools sized for more replicas than cores (AppModelExtensions.cs, README "Performance").
+            // Thread pools sized for more replicas than cores (AppHost's Api/ApiResourceBuilderExtensions.cs).
             ["DOTNET_ThreadPool_ForceMinWorkerThreads"] = "1",
             ["DOTNET_HillClimbing_Disable"] = "1",
         };
@@ -203,9 +219,9 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
         [
             "api-v1: builds mlopsexam-api:local from MlopsExam.Api/Dockerfile (last stage) in .",
             "api-v2: runs mlopsexam-api:local",
-            "gateway: builds mlopsexam-gateway:local from deployments/nginx/Dockerfile (gateway) in deployments/nginx",
-            "gateway-exporter: builds mlopsexam-gateway-exporter:local from deployments/nginx/Dockerfile (exporter) in deployments/nginx",
-            "prometheus: builds mlopsexam-prometheus:local from deployments/prometheus/Dockerfile (last stage) in deployments/prometheus",
+            "gateway: builds mlopsexam-gateway:local from deployments/nginx/Dockerfile (gateway) in deployments",
+            "gateway-exporter: builds mlopsexam-gateway-exporter:local from deployments/nginx/Dockerfile (exporter) in deployments",
+            "prometheus: builds mlopsexam-prometheus:local from deployments/prometheus/Dockerfile (last stage) in deployments",
         ], Compose.Services.Values.Select(Describe));
 
         // The same Dockerfiles and stages as the AppHost runs.

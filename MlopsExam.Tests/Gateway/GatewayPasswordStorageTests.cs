@@ -20,10 +20,11 @@ public sealed class GatewayPasswordStorageTests
     private static string StoredEntry(string password, string? mode = null)
     {
         DockerPrerequisite.EnsureRunning();
-        // The image compose builds (docker-compose.yml: context deployments/nginx, target gateway),
-        // without compose, which would need the stack's settings (.env) first.
+        // The image compose builds (docker-compose.yml: context deployments, nginx/Dockerfile, target
+        // gateway), without compose, which would need the stack's settings (.env) first.
         var (built, buildOutput) = Shell.Run("docker",
-            ["build", "--quiet", "--target", "gateway", "--tag", "mlopsexam-gateway:local", RepoLayout.Path("deployments", "nginx")], Timeout,
+            ["build", "--quiet", "--file", RepoLayout.Path("deployments", "nginx", "Dockerfile"), "--target", "gateway",
+             "--tag", "mlopsexam-gateway:local", RepoLayout.Path("deployments")], Timeout,
             environment: new Dictionary<string, string> { ["DOCKER_BUILDKIT"] = "1" });
         Assert.True(built == 0, buildOutput);
         // The password reaches the container through the environment of `docker run` (-e NAME without a

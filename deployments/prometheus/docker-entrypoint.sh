@@ -17,13 +17,12 @@ set -eu
 
 TARGET_DIR=/etc/prometheus/targets
 
+# split_list and resolve, shared with the gateway (deployments/common/resolve.sh).
+. /usr/local/lib/mlopsexam/resolve.sh
+
 die() {
     echo "prometheus-entrypoint: error: $*" >&2
     exit 64
-}
-
-split_list() {
-    printf '%s\n' "$1" | tr ', \t' '\n\n\n' | sed '/^$/d'
 }
 
 require_list() { # env_var_name value
@@ -40,7 +39,7 @@ expand_targets() {
     for entry in $(split_list "$1"); do
         host=${entry%:*}
         port=${entry##*:}
-        addrs=$(getent ahostsv4 "$host" 2>/dev/null | awk '{ print $1 }' | sort -u) || addrs=""
+        addrs=$(resolve "$host")
         [ -n "$addrs" ] || addrs=$host
         for addr in $addrs; do
             printf '%s"%s:%s"' "$sep" "$addr" "$port"

@@ -1,0 +1,53 @@
+# Functions shared by the gateway's docker-entrypoint.sh and its /docker-entrypoint.d/ scripts:
+# messages, atomic file replacement, templates. POSIX sh, sourced; the image copies this file to
+# /usr/local/lib/mlopsexam/gateway.sh.
+
+# What the scripts write at run time (a tmpfs under compose and the AppHost), read by nginx.
+GEN_DIR=/run/nginx/generated
+TEMPLATE_DIR=/etc/nginx/templates
+
+# The names' resolution, split_list and resolve.
+. /usr/local/lib/mlopsexam/resolve.sh
+
+log() {
+    echo "gateway-entrypoint: $*" >&2
+}
+
+die() {
+    echo "gateway-entrypoint: error: $*" >&2
+    exit 64
+}
+
+# Atomic replace: nginx never reads a half-written file.
+install_file() { # tmpfile target
+    mv -f "$1" "$2"
+}
+
+# TEMPLATE (a file in templates/) with its comment lines left out (they document the template)
+# and each ${NAME} given as NAME=VALUE replaced by VALUE; envsubst touches no other name, so nginx's
+# own variables ($host, ${request_id}) stay as they are. An upper-case ${NAME} left over means the
+# script does not supply a value the template needs: an error, not an empty string.
+render() { # TEMPLATE NAME=VALUE...
+    template=$TEMPLATE_DIR/$1
+    shift
+    [ -r "$template" ] || die "$template is missing"
+    names=""
+    for assignment in "$@"; do names="$names \${${assignment%%=*}}"; done
+    rendered=$(sed '/^[[:space:]]*#/d' "$template" | env "$@" envsubst "$names")
+    case $rendered in
+        *'${'[A-Z]*) die "$template needs $(printf '%s' "$rendered" | grep -o '\${[A-Z][A-Z0-9_]*}' | sort -u | paste -sd' '), which ${0##*/} does not give" ;;
+    esac
+    printf '%s\n' "$rendered"
+}
+
+# TARGET (a file in GEN_DIR) from TEMPLATE, replaced atomically, under a line that says where it
+# comes from.
+render_file() { # TARGET TEMPLATE NAME=VALUE...
+    target=$GEN_DIR/$1
+    shift
+    {
+        echo "# Generated from $TEMPLATE_DIR/$1 by ${0##*/}; do not edit."
+        render "$@"
+    } > "$target.tmp"
+    install_file "$target.tmp" "$target"
+}
