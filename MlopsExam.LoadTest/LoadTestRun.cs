@@ -101,16 +101,16 @@ internal static class LoadTestRun
             // what any nginx hop costs here, next to what the gateway costs (ReferenceProxy.cs).
             var reference = options.Reference ? await ReferenceProxy.TryStartAsync(stack, gateway, replicas, outDir) : null;
             await using (reference)
-            if (reference is not null)
-            {
-                var behindReference = watched.InFrontOf(reference.Container);
-                await Scenario.GatewayAsync("warm-up reference", reference.Container, http2: false, options with { Duration = TimeSpan.FromSeconds(5) },
-                    [json], body, null, behindReference, outDir, quiet: true, url: ReferenceProxy.PlainUrl, target: "bare nginx");
-                runs.Add(await Scenario.GatewayAsync("d nginx plain h1", reference.Container, http2: false, options, [json], body, null,
-                    behindReference, outDir, url: ReferenceProxy.PlainUrl, target: "bare nginx"));
-                runs.Add(await Scenario.GatewayAsync("d nginx TLS h1", reference.Container, http2: false, options, [json], body, null,
-                    behindReference, outDir, url: ReferenceProxy.TlsUrl, target: "bare nginx"));
-            }
+                if (reference is not null)
+                {
+                    var behindReference = watched.InFrontOf(reference.Container);
+                    await Scenario.GatewayAsync("warm-up reference", reference.Container, http2: false, options with { Duration = TimeSpan.FromSeconds(5) },
+                        [json], body, null, behindReference, outDir, quiet: true, url: ReferenceProxy.PlainUrl, target: "bare nginx");
+                    runs.Add(await Scenario.GatewayAsync("d nginx plain h1", reference.Container, http2: false, options, [json], body, null,
+                        behindReference, outDir, url: ReferenceProxy.PlainUrl, target: "bare nginx"));
+                    runs.Add(await Scenario.GatewayAsync("d nginx TLS h1", reference.Container, http2: false, options, [json], body, null,
+                        behindReference, outDir, url: ReferenceProxy.TlsUrl, target: "bare nginx"));
+                }
 
             // (c) offered-load sweep, direct and through the gateway at the same rates.
             var max = Math.Max(1, viaH1.Figures.RequestsPerSecond);

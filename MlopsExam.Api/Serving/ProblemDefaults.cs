@@ -19,7 +19,7 @@ public static class ProblemDefaults
             (StatusCodes.Status404NotFound, _) => "There is nothing at this path: the API answers POST /predict.",
             (StatusCodes.Status405MethodNotAllowed, _) => $"{http.Request.Method} is not allowed here: send POST with a JSON body like {{\"sentence\": \"I loved it\"}}.",
             // No exception text leaves the process; the request id finds it in the log.
-            (>= 500, _) => "The server failed to answer this request; it is logged under the request id.",
+            ( >= 500, _) => "The server failed to answer this request; it is logged under the request id.",
             (var status, _) => ReasonPhrases.GetReasonPhrase(status) is { Length: > 0 } phrase ? phrase : "The request failed.",
         };
     }

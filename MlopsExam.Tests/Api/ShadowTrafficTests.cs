@@ -66,17 +66,17 @@ public sealed class ShadowTrafficTests(ShadowTrafficTests.V2Fixture v2) : IClass
     /// <paramref name="shadowUrl"/>, through <paramref name="v2Handler"/> when given.</summary>
     private static ApiFactory V1(string replica, HttpMessageHandler? v2Handler, string shadowUrl = "http://api-v2",
         params (string Key, string Value)[] settings) => new("v1")
-    {
-        Configure = b =>
         {
-            b.UseSetting("Serving:InstanceId", replica);
-            b.UseSetting("Serving:ShadowUrl", shadowUrl);
-            foreach (var (key, value) in settings)
-                b.UseSetting(key, value);
-            if (v2Handler is not null)
-                b.ConfigureServices(s => s.AddHttpClient(ShadowSender.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => v2Handler));
-        },
-    };
+            Configure = b =>
+            {
+                b.UseSetting("Serving:InstanceId", replica);
+                b.UseSetting("Serving:ShadowUrl", shadowUrl);
+                foreach (var (key, value) in settings)
+                    b.UseSetting(key, value);
+                if (v2Handler is not null)
+                    b.ConfigureServices(s => s.AddHttpClient(ShadowSender.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => v2Handler));
+            },
+        };
 
     private static HttpRequestMessage Predict(string sentence, string requestId, bool shadow = true)
     {
