@@ -162,8 +162,12 @@ test-unit: ## Tests that need no container: model behaviour, API in-process, app
 
 STACKS_DOWN = docker compose down --remove-orphans --volumes >/dev/null 2>&1 || true; ./scripts/swarm.sh down --volumes >/dev/null 2>&1 || true
 
+.PHONY: lint
+lint: ## Fail on code that is not formatted as .editorconfig says (dotnet format --verify-no-changes)
+	dotnet format MlopsExam.sln --verify-no-changes --verbosity quiet
+
 .PHONY: verify
-verify: docker ## Every test: model, API, the AppHost, compose and Swarm stacks; tears down whatever the result
+verify: docker lint ## Format check, then every test: model, API, the AppHost, compose and Swarm stacks; tears down whatever the result
 	@# Before too: a stack left by an interrupted run (Swarm restarts its services with the daemon)
 	@# would hold ports 80/443 and the tests' fixtures would fail to start theirs.
 	@$(STACKS_DOWN); trap '$(STACKS_DOWN)' EXIT; \

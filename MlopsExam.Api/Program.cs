@@ -1,4 +1,8 @@
-using MlopsExam.Api;
+using MlopsExam.Api.Logging;
+using MlopsExam.Api.OpenApi;
+using MlopsExam.Api.Predict;
+using MlopsExam.Api.Serving;
+using MlopsExam.Api.Shadow;
 
 var builder = WebApplication.CreateBuilder(args);
 var stdoutFlush = StdoutBuffering.Install(builder.Configuration);
@@ -11,6 +15,8 @@ builder.Logging.AddSimpleConsole(BufferedConsoleLoggingExtensions.OneLinePerEven
 if (stdoutFlush is not null) builder.Logging.WriteConsoleLinesToBuffer();
 
 builder.AddSentimentServing();
+// Copies of the requests the gateway marks go to the challenger (Serving:ShadowUrl), in the background.
+builder.Services.AddShadowTraffic();
 builder.Services.AddPredictOpenApi();
 
 var app = builder.Build();
@@ -24,8 +30,9 @@ app.UseExceptionHandler(new ExceptionHandlerOptions
 app.UseStatusCodePages();
 
 app.MapDefaultEndpoints();
-app.MapPredictEndpoints();
-app.MapOpenApi(); // /openapi/v1.json (PredictOpenApi.DocumentPath), generated from the endpoints
+app.MapPredictEndpoints();  // POST /predict
+app.MapShadowEndpoints();   // POST /shadow: internal, the challenger's side of shadow traffic (the gateway never routes it)
+app.MapOpenApi();           // /openapi/v1.json (PredictOpenApi.DocumentPath), generated from the endpoints
 
 try
 {

@@ -1,4 +1,4 @@
-using MlopsExam.Reports;
+using MlopsExam.Tooling;
 using ScottPlot;
 
 namespace MlopsExam.LoadTest;
@@ -17,7 +17,7 @@ internal static class Chart
         List<BarValue> values = [.. maxima.Select(r => new BarValue(r.Figures.RequestsPerSecond, Label: $"{r.Figures.RequestsPerSecond:0}")),
             new BarValue(Report.PythonSolutionRps, Label: $"{Report.PythonSolutionRps:0}")];
         var throughput = Charts.Bars(new BarPanel("Maximum throughput (requests/s)", "requests/s", categories,
-            [new MlopsExam.Reports.BarSeries("max", values)]));
+            [new MlopsExam.Tooling.BarSeries("max", values)]));
 
         var latency = new Plot();
         latency.Title("Latency against offered load", size: 15);

@@ -1,5 +1,6 @@
 using System.Globalization;
 using System.Text.RegularExpressions;
+using MlopsExam.Tooling;
 
 namespace MlopsExam.LoadTest;
 
@@ -81,7 +82,7 @@ internal static partial class H2Load
         foreach (var header in spec.Headers) args.AddRange(["-H", header]);
         args.Add(spec.Url);
 
-        var result = await Shell.RunAsync("nsenter", args, timeout: spec.Duration + TimeSpan.FromSeconds(60));
+        var result = await ProcessRunner.RunAsync("nsenter", args, spec.Duration + TimeSpan.FromSeconds(60));
         if (result.ExitCode != 0 || !File.Exists(log))
             throw new InvalidOperationException($"h2load failed ({result.ExitCode}): {result.Stderr.Trim()} {result.Stdout.Trim()}");
 

@@ -1,4 +1,5 @@
 using System.Globalization;
+using MlopsExam.Tooling;
 
 namespace MlopsExam.LoadTest;
 
@@ -39,19 +40,19 @@ internal sealed class ReferenceProxy : IAsyncDisposable
 
     private static async Task<ReferenceProxy> StartAsync(Stack stack, Container gateway, IReadOnlyList<Container> replicas, string workDir)
     {
-        var inspect = (await Shell.CheckedAsync("docker", "inspect", "-f",
+        var inspect = (await Docker.RunAsync("inspect", "-f",
             "{{.Image}} {{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}", gateway.Id)).Split(' ', StringSplitOptions.RemoveEmptyEntries);
         var (image, network) = (inspect[0], inspect[1]);
         var addresses = new List<string>();
         foreach (var replica in replicas)
-            addresses.Add((await Shell.CheckedAsync("docker", "inspect", "-f",
+            addresses.Add((await Docker.RunAsync("inspect", "-f",
                 $"{{{{(index .NetworkSettings.Networks \"{network}\").IPAddress}}}}", replica.Id)).Trim());
 
         var config = Path.Combine(workDir, "reference-nginx.conf");
         File.WriteAllText(config, Config(addresses));
         await RemoveAsync(); // left by a run that was interrupted
         // No --rm: if it fails to start, its log says why; DisposeAsync removes it.
-        await Shell.CheckedAsync("docker", "run", "--detach", "--name", Name, "--network", network,
+        await Docker.RunAsync("run", "--detach", "--name", Name, "--network", network,
             "--read-only", "--tmpfs", "/tmp", "--cap-drop", "ALL", "--security-opt", "no-new-privileges:true",
             "--volume", $"{config}:/etc/nginx/reference.conf:ro",
             "--volume", $"{Path.Combine(stack.RepoRoot, "deployments", "nginx", "certs")}:/certs:ro",
@@ -106,7 +107,7 @@ internal sealed class ReferenceProxy : IAsyncDisposable
             var tcp = $"/proc/{Container.Pid}/net/tcp";
             if (!File.Exists(tcp) || DateTime.UtcNow > deadline)
             {
-                var logs = await Shell.RunAsync("docker", ["logs", Name]);
+                var logs = await ProcessRunner.RunAsync("docker", ["logs", Name], Docker.Timeout);
                 throw new InvalidOperationException($"the reference nginx did not listen on {string.Join(", ", ports)}: {logs.Stderr.Trim()}");
             }
             // /proc/PID/net/tcp: local address "0100007F:1F91"-style, state 0A = LISTEN.
@@ -121,7 +122,7 @@ internal sealed class ReferenceProxy : IAsyncDisposable
         }
     }
 
-    private static Task RemoveAsync() => Shell.RunAsync("docker", ["rm", "--force", Name]);
+    private static Task RemoveAsync() => ProcessRunner.RunAsync("docker", ["rm", "--force", Name], Docker.Timeout);
 
     public async ValueTask DisposeAsync() => await RemoveAsync();
 }

@@ -1,3 +1,5 @@
+using MlopsExam.Tooling;
+
 namespace MlopsExam.LoadTest;
 
 internal sealed record LoadTestReport(
@@ -24,7 +26,7 @@ internal static class Machine
 
     public static string H2LoadVersion()
     {
-        try { return Shell.RunAsync("h2load", ["--version"]).GetAwaiter().GetResult().Stdout.Trim(); }
+        try { return ProcessRunner.RunAsync("h2load", ["--version"], TimeSpan.FromSeconds(30)).GetAwaiter().GetResult().Stdout.Trim(); }
         catch (System.ComponentModel.Win32Exception) { throw new InvalidOperationException("h2load is missing: `make loadtest` installs Debian's nghttp2-client."); }
     }
 }

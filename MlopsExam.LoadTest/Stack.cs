@@ -1,4 +1,5 @@
 using System.Text;
+using MlopsExam.Tooling;
 
 namespace MlopsExam.LoadTest;
 
@@ -30,7 +31,7 @@ internal sealed record Container(string Service, string Id, int Pid)
     /// <summary>The container's full id and main process, from `docker inspect`.</summary>
     public static async Task<Container> InspectAsync(string service, string idOrName)
     {
-        var inspect = (await Shell.CheckedAsync("docker", "inspect", "-f", "{{.Id}} {{.State.Pid}}", idOrName)).Trim().Split(' ');
+        var inspect = (await Docker.RunAsync("inspect", "-f", "{{.Id}} {{.State.Pid}}", idOrName)).Trim().Split(' ');
         return new Container(service, inspect[0], int.Parse(inspect[1], System.Globalization.CultureInfo.InvariantCulture));
     }
 
@@ -110,16 +111,22 @@ internal sealed class Stack(string repoRoot)
     }
 
     /// <summary>Recreates the gateway with other environment values (the rate limit) and waits until healthy.</summary>
-    public Task RecreateGatewayAsync(IDictionary<string, string?> environment) =>
+    public Task RecreateGatewayAsync(IReadOnlyDictionary<string, string?> environment) =>
         ComposeWith(environment, "up", "--detach", "--no-deps", "--no-build", "--wait", "--wait-timeout", "120", "gateway");
 
     public Task<string> Compose(params string[] args) => ComposeWith(null, args);
 
-    private async Task<string> ComposeWith(IDictionary<string, string?>? environment, params string[] args)
-    {
-        var result = await Shell.RunAsync("docker", ["compose", "--project-directory", RepoRoot, .. args], environment);
-        if (result.ExitCode != 0)
-            throw new InvalidOperationException($"docker compose {string.Join(' ', args)} failed: {result.Stderr.Trim()}");
-        return result.Stdout;
-    }
+    private async Task<string> ComposeWith(IReadOnlyDictionary<string, string?>? environment, params string[] args) =>
+        (await ProcessRunner.RunCheckedAsync("docker", ["compose", "--project-directory", RepoRoot, .. args], Docker.Timeout,
+            environment: environment)).Stdout;
+}
+
+/// <summary>The docker CLI, for what the benchmark inspects, starts and removes.</summary>
+internal static class Docker
+{
+    public static readonly TimeSpan Timeout = TimeSpan.FromMinutes(5);
+
+    /// <summary>Runs <c>docker args</c> and returns its stdout, or throws with its output when it fails.</summary>
+    public static async Task<string> RunAsync(params string[] args) =>
+        (await ProcessRunner.RunCheckedAsync("docker", args, Timeout)).Stdout;
 }

@@ -110,10 +110,9 @@ public sealed class SentimentModel
     }
 
     /// <summary>
-    /// Scores many sentences with one engine borrowed for the whole batch. (Streaming the batch
-    /// through <c>ITransformer.Transform</c> was measured slower per sentence than single
-    /// predictions for batches of 64: building the data view and its cursors costs more than the
-    /// scoring itself.)
+    /// Scores many sentences with one engine borrowed for the whole batch. (Not
+    /// <c>ITransformer.Transform</c>: for batches this small, building the data view and its cursors
+    /// costs more than the scoring itself.)
     /// </summary>
     public IReadOnlyList<SentimentPrediction> PredictBatch(IEnumerable<string> sentences)
     {

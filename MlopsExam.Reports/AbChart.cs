@@ -1,4 +1,5 @@
 using System.Globalization;
+using MlopsExam.Tooling;
 
 namespace MlopsExam.Reports;
 

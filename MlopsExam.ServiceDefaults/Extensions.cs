@@ -13,7 +13,7 @@ namespace Microsoft.Extensions.Hosting;
 // The shape is Aspire's template (https://aka.ms/aspire/service-defaults); what this product adds:
 //  - a Prometheus scraping endpoint (/metrics) next to the OTLP exporter, because Prometheus
 //    scrapes every replica directly (the dashboard still gets OTLP);
-//  - extra meters registered by the service (ServiceDefaultsOptions.Meters);
+//  - the service's own meters, named in the call (AddServiceDefaults(PredictionMetrics.MeterName) in the API);
 //  - health endpoints mapped in every environment: compose and Aspire probe them on the internal
 //    network, and the gateway never routes them to the outside.
 public static class Extensions

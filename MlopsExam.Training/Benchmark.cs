@@ -110,7 +110,10 @@ internal static class Benchmark
                 runs,
                 models = models.Select((m, k) => new
                 {
-                    name = m.Name, modelId = m.Model.ModelId, sha256 = m.Model.Sha256, loadMs = m.LoadMs,
+                    name = m.Name,
+                    modelId = m.Model.ModelId,
+                    sha256 = m.Model.Sha256,
+                    loadMs = m.LoadMs,
                     test = accuracy[k].Test,
                     outOfDomain = accuracy[k].Ood.ToDictionary(o => o.Name, o => o.Metrics),
                     capabilities = capabilities[k].Select(r => new { name = r.Capability.Name, kind = r.Capability.Kind.ToString(), cases = r.Capability.Cases.Count, failures = r.Failures, examples = r.Examples }),

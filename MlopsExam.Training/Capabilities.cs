@@ -144,14 +144,14 @@ public static class CapabilitySuite
     private static IEnumerable<string> Fill(IEnumerable<string> templates, string[] nouns, string[]? adjectives = null, string[]? verbs = null)
     {
         foreach (var template in templates)
-        foreach (var noun in nouns)
-        foreach (var adjective in template.Contains("{pa}", StringComparison.Ordinal) || template.Contains("{na}", StringComparison.Ordinal) ? adjectives! : [""])
-        foreach (var verb in template.Contains("{pv}", StringComparison.Ordinal) || template.Contains("{nv}", StringComparison.Ordinal) ? verbs! : [""])
-        {
-            var text = template.Replace("{n}", noun).Replace("{pa}", adjective).Replace("{na}", adjective)
-                .Replace("{pv}", verb).Replace("{nv}", verb);
-            yield return char.ToUpperInvariant(text[0]) + text[1..];
-        }
+            foreach (var noun in nouns)
+                foreach (var adjective in template.Contains("{pa}", StringComparison.Ordinal) || template.Contains("{na}", StringComparison.Ordinal) ? adjectives! : [""])
+                    foreach (var verb in template.Contains("{pv}", StringComparison.Ordinal) || template.Contains("{nv}", StringComparison.Ordinal) ? verbs! : [""])
+                    {
+                        var text = template.Replace("{n}", noun).Replace("{pa}", adjective).Replace("{na}", adjective)
+                            .Replace("{pv}", verb).Replace("{nv}", verb);
+                        yield return char.ToUpperInvariant(text[0]) + text[1..];
+                    }
     }
 
     private static List<CapabilityCase> Contrast()
@@ -176,13 +176,13 @@ public static class CapabilitySuite
     {
         var cases = new List<CapabilityCase>();
         foreach (var noun in AllNouns)
-        foreach (var (adjectives, expected) in new[] { (PositiveAdjectives, true), (NegativeAdjectives, false) })
-        foreach (var adjective in adjectives.Take(6))
-        {
-            var reference = $"The {noun} is {adjective}.";
-            var intensifier = Intensifiers[(noun.Length + adjective.Length) % Intensifiers.Length];
-            cases.Add(new($"The {noun} is {intensifier} {adjective}.", expected, reference));
-        }
+            foreach (var (adjectives, expected) in new[] { (PositiveAdjectives, true), (NegativeAdjectives, false) })
+                foreach (var adjective in adjectives.Take(6))
+                {
+                    var reference = $"The {noun} is {adjective}.";
+                    var intensifier = Intensifiers[(noun.Length + adjective.Length) % Intensifiers.Length];
+                    cases.Add(new($"The {noun} is {intensifier} {adjective}.", expected, reference));
+                }
         return cases;
     }
 
@@ -199,11 +199,11 @@ public static class CapabilitySuite
         var texts = new List<string> { "the", "a", "it", "ok then", "Sentence.", "The end.", "This is a sentence.", "I read it on Tuesday." };
         var k = 0;
         foreach (var template in templates)
-        foreach (var noun in AllNouns)
-        {
-            k++;
-            texts.Add(template.Replace("{n}", noun).Replace("{d}", days[k % days.Length]).Replace("{c}", colours[k % colours.Length]).Replace("{p}", places[k % places.Length]));
-        }
+            foreach (var noun in AllNouns)
+            {
+                k++;
+                texts.Add(template.Replace("{n}", noun).Replace("{d}", days[k % days.Length]).Replace("{c}", colours[k % colours.Length]).Replace("{p}", places[k % places.Length]));
+            }
         return texts.Distinct(StringComparer.Ordinal).Select(t => new CapabilityCase(t)).ToList();
     }
 
@@ -212,13 +212,13 @@ public static class CapabilitySuite
     {
         var cases = new List<CapabilityCase>();
         foreach (var noun in AllNouns)
-        foreach (var adjective in PositiveAdjectives.Concat(NegativeAdjectives))
-        {
-            var at = adjective.Length / 2 - 1;
-            var typo = adjective[..at] + adjective[at + 1] + adjective[at] + adjective[(at + 2)..];
-            if (typo == adjective) continue;
-            cases.Add(new($"The {noun} is {typo}.", null, $"The {noun} is {adjective}."));
-        }
+            foreach (var adjective in PositiveAdjectives.Concat(NegativeAdjectives))
+            {
+                var at = adjective.Length / 2 - 1;
+                var typo = adjective[..at] + adjective[at + 1] + adjective[at] + adjective[(at + 2)..];
+                if (typo == adjective) continue;
+                cases.Add(new($"The {noun} is {typo}.", null, $"The {noun} is {adjective}."));
+            }
         return cases;
     }
 

@@ -1,7 +1,7 @@
 using System.Diagnostics;
 using System.Reflection;
-using MlopsExam.Model;
 using Microsoft.ML;
+using MlopsExam.Model;
 
 namespace MlopsExam.Training;
 

@@ -9,13 +9,13 @@ internal sealed record ModelVariant(string Name, string IdSuffix, string Descrip
     public IReadOnlyList<MlopsExam.Model.ExternalResource> ExternalData { get; init; } = [];
 
     /// <summary>Extra training rows made from the training split (none by default), e.g. <see cref="NegationAugmentation"/>.</summary>
-    public Func<IReadOnlyList<MlopsExam.Model.LabelledSentence>, IReadOnlyList<MlopsExam.Model.LabelledSentence>>? Augment { get; init; }
+    public Func<IReadOnlyList<LabelledSentence>, IReadOnlyList<LabelledSentence>>? Augment { get; init; }
 
     /// <summary>
     /// When set, the variant is fitted from the training rows themselves (it makes its own views,
     /// e.g. SST-2 alone and SST-2 plus counterfactuals) and <see cref="Fit"/> and <see cref="Augment"/> are not used.
     /// </summary>
-    public Func<MLContext, IReadOnlyList<MlopsExam.Model.LabelledSentence>, ITransformer>? FitRows { get; init; }
+    public Func<MLContext, IReadOnlyList<LabelledSentence>, ITransformer>? FitRows { get; init; }
 
     public string ModelId => $"sentiment-{Name}-{IdSuffix}";
     public string FileName => $"sentiment-{Name}.zip";

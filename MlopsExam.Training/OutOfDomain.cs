@@ -13,12 +13,6 @@ public static class OutOfDomain
 {
     public static readonly string[] Files = ["amazon", "yelp", "imdb"];
 
-    /// <summary>uci-sls beside the repository (<c>&lt;root&gt;/../shared/data/uci-sls</c>), or UCI_SLS_DIR.</summary>
-    public static string DefaultDir(string root) =>
-        Environment.GetEnvironmentVariable("UCI_SLS_DIR") is { Length: > 0 } fromEnv
-            ? Path.GetFullPath(fromEnv)
-            : Path.GetFullPath(Path.Combine(root, "..", "shared", "data", "uci-sls"));
-
     /// <summary>The three files, or an empty list when the folder is absent (the numbers are then not reported).</summary>
     public static IReadOnlyList<OutOfDomainSet> Load(string directory)
     {

@@ -1,7 +1,7 @@
-using MlopsExam.Model;
 using Microsoft.ML;
 using Microsoft.ML.Trainers;
 using Microsoft.ML.Transforms.Text;
+using MlopsExam.Model;
 
 namespace MlopsExam.Training;
 

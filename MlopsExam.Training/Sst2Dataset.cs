@@ -1,6 +1,6 @@
 using System.Security.Cryptography;
-using MlopsExam.Model;
 using Microsoft.ML;
+using MlopsExam.Model;
 
 namespace MlopsExam.Training;
 

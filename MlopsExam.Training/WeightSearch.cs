@@ -1,7 +1,7 @@
 using System.Globalization;
-using MlopsExam.Model;
 using Microsoft.ML;
 using Microsoft.ML.Data;
+using MlopsExam.Model;
 
 namespace MlopsExam.Training;
 
@@ -54,24 +54,24 @@ internal static class WeightSearch
         var plainGrid = Grid(3, grid).Where(w => w.Sum() > 0).ToList();
         var gatedGrid = Grid(6, [0f, 1f, 2f]).Where(w => w.Sum() > 0).ToList();
         foreach (var p in plainGrid)
-        foreach (var g in gatedGrid)
-        {
-            var acc = new double[sets.Count];
-            for (var s = 0; s < sets.Count; s++)
+            foreach (var g in gatedGrid)
             {
-                var rows = sets[s].Rows;
-                var correct = 0;
-                for (var i = 0; i < rows.Count; i++)
+                var acc = new double[sets.Count];
+                for (var s = 0; s < sets.Count; s++)
                 {
-                    double score = 0;
-                    if (negated[s][i]) { for (var m = 0; m < 6; m++) score += g[m] / g.Sum() * logits[m][s][i]; }
-                    else { for (var m = 0; m < 3; m++) score += p[m] / p.Sum() * logits[m][s][i]; }
-                    if (score >= 0 == rows[i].Label) correct++;
+                    var rows = sets[s].Rows;
+                    var correct = 0;
+                    for (var i = 0; i < rows.Count; i++)
+                    {
+                        double score = 0;
+                        if (negated[s][i]) { for (var m = 0; m < 6; m++) score += g[m] / g.Sum() * logits[m][s][i]; }
+                        else { for (var m = 0; m < 3; m++) score += p[m] / p.Sum() * logits[m][s][i]; }
+                        if (score >= 0 == rows[i].Label) correct++;
+                    }
+                    acc[s] = (double)correct / rows.Count;
                 }
-                acc[s] = (double)correct / rows.Count;
+                results.Add((p, g, acc));
             }
-            results.Add((p, g, acc));
-        }
 
         var oodCount = outOfDomain.Count;
         string Line((float[] P, float[] G, double[] Acc) r) => string.Create(CultureInfo.InvariantCulture,
@@ -95,8 +95,8 @@ internal static class WeightSearch
     {
         if (n == 0) { yield return []; yield break; }
         foreach (var head in values)
-        foreach (var tail in Grid(n - 1, values))
-            yield return [head, .. tail];
+            foreach (var tail in Grid(n - 1, values))
+                yield return [head, .. tail];
     }
 
 }

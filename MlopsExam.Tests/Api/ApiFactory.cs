@@ -1,11 +1,12 @@
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.AspNetCore.Mvc.Testing;
+using MlopsExam.Api.Serving;
 
 namespace MlopsExam.Tests.Api;
 
 /// <summary>The API in-process, serving the committed model of one variant.</summary>
 public sealed class ApiFactory(string variant = "v1", bool debugFields = false, string? modelSha256 = null)
-    : WebApplicationFactory<MlopsExam.Api.ServingOptions>
+    : WebApplicationFactory<ServingOptions>
 {
     public const string InstanceId = "api-test-1";
 

@@ -4,7 +4,7 @@ using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Logging;
 using Microsoft.Extensions.Logging.Console;
 using Microsoft.Extensions.Options;
-using MlopsExam.Api;
+using MlopsExam.Api.Logging;
 
 namespace MlopsExam.Tests.Api;
 
@@ -60,7 +60,7 @@ public sealed class BufferedConsoleLoggerTests
         services.AddLogging(logging => logging.AddConfiguration(configuration).AddSimpleConsole().WriteConsoleLinesToBuffer());
         using var provider = services.BuildServiceProvider();
 
-        var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("MlopsExam.Api.PredictRequest");
+        var logger = provider.GetRequiredService<ILoggerFactory>().CreateLogger("MlopsExam.Api.Predict.PredictRequest");
         Assert.False(logger.IsEnabled(LogLevel.Information));
         Assert.True(logger.IsEnabled(LogLevel.Warning));
     }
@@ -106,12 +106,12 @@ public sealed class BufferedConsoleLoggerTests
         var output = new StringWriter();
         using (var logging = Logging(output))
         {
-            logging.Logger("MlopsExam.Api.PredictRequest")
+            logging.Logger("MlopsExam.Api.Predict.PredictRequest")
                 .LogInformation(new EventId(7), "predict label={Label} request_id={RequestId}", "positive", "abc");
         }
 
         Assert.Matches(
-            new Regex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: MlopsExam\.Api\.PredictRequest\[7\] predict label=positive request_id=abc\r?\n$"),
+            new Regex(@"^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{3}Z info: MlopsExam\.Api\.Predict\.PredictRequest\[7\] predict label=positive request_id=abc\r?\n$"),
             output.ToString());
     }
 
@@ -138,7 +138,7 @@ public sealed class BufferedConsoleLoggerTests
         const int threads = 8, lines = 2_000;
         using (var logging = Logging(TextWriter.Synchronized(sink))) // synchronized, as Console.Out is
         {
-            var logger = logging.Logger("MlopsExam.Api.PredictRequest");
+            var logger = logging.Logger("MlopsExam.Api.Predict.PredictRequest");
             // Dedicated threads released together, so the writes overlap on every core.
             using var start = new Barrier(threads);
             var workers = Enumerable.Range(0, threads).Select(t => new Thread(() =>
@@ -153,7 +153,7 @@ public sealed class BufferedConsoleLoggerTests
 
         var written = sink.ToString().Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(threads * lines, written.Length);
-        var pattern = new Regex(@"^\S+ info: MlopsExam\.Api\.PredictRequest\[0\] predict label=positive request_id=(\d+-\d+) padding=x*\r?$");
+        var pattern = new Regex(@"^\S+ info: MlopsExam\.Api\.Predict\.PredictRequest\[0\] predict label=positive request_id=(\d+-\d+) padding=x*\r?$");
         var ids = written.Select(line => pattern.Match(line)).Select(m => m.Success ? m.Groups[1].Value : "garbled").ToHashSet();
         Assert.DoesNotContain("garbled", ids);
         Assert.Equal(threads * lines, ids.Count);

@@ -1,6 +1,6 @@
 using System.Text;
 using CsCheck;
-using MlopsExam.Tests.Generators;
+using MlopsExam.Tests.Infrastructure.Generators;
 using Xunit.Abstractions;
 
 namespace MlopsExam.Tests.Api;

@@ -1,6 +1,6 @@
 using System.Diagnostics.Metrics;
 using Microsoft.Extensions.Diagnostics.Metrics.Testing;
-using MlopsExam.Api;
+using MlopsExam.Api.Serving;
 
 namespace MlopsExam.Tests.Api;
 

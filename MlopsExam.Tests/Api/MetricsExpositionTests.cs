@@ -2,7 +2,7 @@ using System.Globalization;
 using System.Net.Http.Json;
 using System.Text;
 using Microsoft.AspNetCore.Hosting;
-using MlopsExam.Api;
+using MlopsExam.Api.Shadow;
 
 namespace MlopsExam.Tests.Api;
 

@@ -1,6 +1,7 @@
 using System.Net.Http.Json;
 using System.Text;
 using System.Text.Json;
+using MlopsExam.Api.Serving;
 using MlopsExam.Model;
 
 namespace MlopsExam.Tests.Api;
@@ -222,8 +223,8 @@ public sealed class StartupChecksTests
             ["ASPNETCORE_URLS"] = "http://127.0.0.1:0",
         };
         if (sha256 is not null) environment["Serving__ModelSha256"] = sha256;
-        var api = typeof(MlopsExam.Api.ServingOptions).Assembly.Location;
-        return MlopsExam.Tests.Gateway.Shell.Run("dotnet", [api], TimeSpan.FromSeconds(60), environment: environment);
+        var api = typeof(ServingOptions).Assembly.Location;
+        return Shell.Run("dotnet", [api], TimeSpan.FromSeconds(60), environment: environment);
     }
 
     [Fact]

@@ -1,5 +1,5 @@
 using System.Text;
-using MlopsExam.Api;
+using MlopsExam.Api.Predict;
 
 namespace MlopsExam.Tests.Api;
 

@@ -6,7 +6,8 @@ using System.Text;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
 using Microsoft.Extensions.Logging;
-using MlopsExam.Api;
+using MlopsExam.Api.Serving;
+using MlopsExam.Api.Shadow;
 
 namespace MlopsExam.Tests.Api;
 
@@ -65,17 +66,17 @@ public sealed class ShadowTrafficTests(ShadowTrafficTests.V2Fixture v2) : IClass
     /// <paramref name="shadowUrl"/>, through <paramref name="v2Handler"/> when given.</summary>
     private static ApiFactory V1(string replica, HttpMessageHandler? v2Handler, string shadowUrl = "http://api-v2",
         params (string Key, string Value)[] settings) => new("v1")
-    {
-        Configure = b =>
         {
-            b.UseSetting("Serving:InstanceId", replica);
-            b.UseSetting("Serving:ShadowUrl", shadowUrl);
-            foreach (var (key, value) in settings)
-                b.UseSetting(key, value);
-            if (v2Handler is not null)
-                b.ConfigureServices(s => s.AddHttpClient(ShadowSender.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => v2Handler));
-        },
-    };
+            Configure = b =>
+            {
+                b.UseSetting("Serving:InstanceId", replica);
+                b.UseSetting("Serving:ShadowUrl", shadowUrl);
+                foreach (var (key, value) in settings)
+                    b.UseSetting(key, value);
+                if (v2Handler is not null)
+                    b.ConfigureServices(s => s.AddHttpClient(ShadowSender.HttpClientName).ConfigurePrimaryHttpMessageHandler(() => v2Handler));
+            },
+        };
 
     private static HttpRequestMessage Predict(string sentence, string requestId, bool shadow = true)
     {
@@ -309,7 +310,7 @@ public sealed class ShadowTrafficTests(ShadowTrafficTests.V2Fixture v2) : IClass
     public void An_invalid_shadow_url_stops_start_up_naming_the_setting()
     {
         var api = typeof(ServingOptions).Assembly.Location;
-        var (code, output) = MlopsExam.Tests.Gateway.Shell.Run("dotnet", [api], TimeSpan.FromSeconds(60), environment: new Dictionary<string, string>
+        var (code, output) = Shell.Run("dotnet", [api], TimeSpan.FromSeconds(60), environment: new Dictionary<string, string>
         {
             ["Serving__Variant"] = "v1",
             ["Serving__ModelPath"] = RepoLayout.ModelPath("v1"),

@@ -1,6 +1,6 @@
 using System.Text;
 using Microsoft.Extensions.Configuration;
-using MlopsExam.Api;
+using MlopsExam.Api.Logging;
 
 namespace MlopsExam.Tests.Api;
 

@@ -1,7 +1,7 @@
 using System.Collections.Concurrent;
 using System.Text.Json;
 using CsCheck;
-using MlopsExam.Tests.Generators;
+using MlopsExam.Tests.Infrastructure.Generators;
 
 namespace MlopsExam.Tests.Gateway;
 

@@ -34,8 +34,8 @@ public class CapabilityTests
     {
         var data = new TheoryData<string, string>();
         foreach (var variant in new[] { "v1", "v2" })
-        foreach (var capability in CapabilitySuite.All)
-            data.Add(variant, capability.Name);
+            foreach (var capability in CapabilitySuite.All)
+                data.Add(variant, capability.Name);
         return data;
     }
 

@@ -1,4 +1,5 @@
 using MlopsExam.Model;
+using MlopsExam.Training;
 
 namespace MlopsExam.Tests.Model;
 

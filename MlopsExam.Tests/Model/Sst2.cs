@@ -1,5 +1,6 @@
 using System.Collections.Concurrent;
 using MlopsExam.Model;
+using MlopsExam.Training;
 
 namespace MlopsExam.Tests.Model;
 

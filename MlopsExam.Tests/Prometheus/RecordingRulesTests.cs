@@ -1,5 +1,3 @@
-using MlopsExam.Tests.Gateway;
-
 namespace MlopsExam.Tests.Prometheus;
 
 /// <summary>

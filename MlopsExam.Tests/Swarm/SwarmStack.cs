@@ -1,5 +1,4 @@
 using System.Globalization;
-using MlopsExam.Tests.Compose;
 using MlopsExam.Tests.Gateway;
 
 namespace MlopsExam.Tests.Swarm;

@@ -1,0 +1,98 @@
+using System.Diagnostics;
+using System.Diagnostics.Metrics;
+
+namespace MlopsExam.Api.Serving;
+
+/// <summary>
+/// Product metrics, tagged with the variant and model so v1 and v2 compare in one query, e.g.
+/// <c>sum by (variant) (rate(sentiment_predictions_total[1m]))</c>. As Prometheus sees them
+/// (dots become underscores, the unit and <c>_total</c> are appended):
+/// <list type="bullet">
+/// <item><c>sentiment_predictions_total{label}</c>: predictions served to clients;</item>
+/// <item><c>sentiment_requests_rejected_total{reason}</c>: requests refused before inference;</item>
+/// <item><c>sentiment_request_duration_seconds{http_response_status_code}</c>: histogram of the whole
+/// <c>/predict</c> handling (body read, checks, inference, answer written), every status;</item>
+/// <item><c>sentiment_inference_duration_seconds</c>: histogram of the model call alone;</item>
+/// <item><c>sentiment_shadow_copies_total{outcome}</c> (served side): copies sent, dropped (queue
+/// full), failed (error, timeout or non-2xx from the challenger), unconfigured (marked but no
+/// <c>Serving:ShadowUrl</c>);</item>
+/// <item><c>sentiment_shadow_predictions_total{label, agreement}</c> (challenger side): its label for
+/// each copy and whether it agrees with the label the client was served.</item>
+/// </list>
+/// Every series also has <c>variant</c>, <c>model_id</c> and <c>replica</c>.
+/// </summary>
+public sealed class PredictionMetrics
+{
+    public const string MeterName = "MlopsExam.Api";
+
+    private readonly Counter<long> _predictions;
+    private readonly Counter<long> _rejected;
+    private readonly Histogram<double> _inference;
+    private readonly Histogram<double> _request;
+    private readonly Counter<long> _shadowCopies;
+    private readonly Counter<long> _shadowPredictions;
+    private readonly Counter<long> _fallbacks;
+    private readonly KeyValuePair<string, object?>[] _common;
+
+    public PredictionMetrics(IMeterFactory meterFactory, Microsoft.Extensions.Options.IOptions<ServingOptions> options, MlopsExam.Model.SentimentModel model)
+    {
+        var meter = meterFactory.Create(MeterName);
+        _predictions = meter.CreateCounter<long>("sentiment.predictions", "{prediction}", "Predictions served, by variant, model and label.");
+        _rejected = meter.CreateCounter<long>("sentiment.requests.rejected", "{request}", "Requests refused before inference, by reason.");
+        // Inference takes tens of microseconds: OpenTelemetry's default buckets (0, 5, 10, ... 10000)
+        // would put every sample in the first one, so the buckets are set for this range.
+        _inference = meter.CreateHistogram("sentiment.inference.duration", "s", "Time spent in the model for one sentence.",
+            tags: null, advice: new InstrumentAdvice<double>
+            {
+                HistogramBucketBoundaries = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
+            });
+        // From 50 µs (a short sentence in-process) to 1 s (a request stuck behind a busy CPU); beyond
+        // that only +Inf: the gateway would have timed the client out long before.
+        _request = meter.CreateHistogram("sentiment.request.duration", "s", "Whole handling of one /predict request, by status code.",
+            tags: null, advice: new InstrumentAdvice<double>
+            {
+                HistogramBucketBoundaries = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+            });
+        _fallbacks = meter.CreateCounter<long>("sentiment.variant.fallbacks", "{request}",
+            "Requests the gateway routed to another variant (X-Requested-Variant) that this replica answered: v1 serving for a down v2.");
+        _shadowCopies = meter.CreateCounter<long>("sentiment.shadow.copies", "{copy}", "Shadow copies of served requests, by outcome (sent, dropped, failed, unconfigured).");
+        _shadowPredictions = meter.CreateCounter<long>("sentiment.shadow.predictions", "{prediction}",
+            "Predictions made on shadow copies, by label and agreement with the served label.");
+        _common =
+        [
+            new("variant", options.Value.Variant),
+            new("model_id", model.ModelId),
+            new("replica", options.Value.InstanceId),
+        ];
+    }
+
+    public void Predicted(string label, TimeSpan elapsed)
+    {
+        var tags = new TagList(_common) { { "label", label } };
+        _predictions.Add(1, tags);
+        _inference.Record(elapsed.TotalSeconds, new TagList(_common));
+    }
+
+    public void Rejected(string reason) => _rejected.Add(1, new TagList(_common) { { "reason", reason } });
+
+    /// <summary>Records the whole handling of this request (until the answer is written) in
+    /// <c>sentiment.request.duration</c>, with its final status code.</summary>
+    public void TimeRequest(HttpContext http)
+    {
+        var started = Stopwatch.GetTimestamp();
+        http.Response.OnCompleted(() =>
+        {
+            var tags = new TagList(_common) { { "http.response.status_code", http.Response.StatusCode } };
+            _request.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+            return Task.CompletedTask;
+        });
+    }
+
+    /// <summary>This replica answered a request routed to <paramref name="requested"/> (its pool had no live server).</summary>
+    public void Fallback(string requested) => _fallbacks.Add(1, new TagList(_common) { { "requested_variant", requested } });
+
+    public void ShadowCopy(string outcome) => _shadowCopies.Add(1, new TagList(_common) { { "outcome", outcome } });
+
+    public void ShadowPredicted(string label, bool agrees) =>
+        _shadowPredictions.Add(1, new TagList(_common) { { "label", label }, { "agreement", agrees ? "agree" : "disagree" } });
+}
