@@ -38,7 +38,7 @@ public sealed class RecordingRulesTests
         var config = File.ReadAllText(RepoLayout.Path("deployments", "prometheus", "prometheus.yml"));
         var dockerfile = File.ReadAllText(RepoLayout.Path("deployments", "prometheus", "Dockerfile"));
         Assert.Contains("/etc/prometheus/rules/*.rules.yml", config);
-        Assert.Contains("COPY rules/*.rules.yml /etc/prometheus/rules/", dockerfile);
+        Assert.Contains("COPY prometheus/rules/*.rules.yml /etc/prometheus/rules/", dockerfile); // build context: deployments/
         Assert.Contains("promtool check config", dockerfile); // also checks every rule file it names
     }
 }
