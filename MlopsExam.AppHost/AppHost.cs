@@ -73,6 +73,9 @@ builder.AddPrometheus("prometheus")
     .WaitForAll(apiV2)
     .WaitFor(gatewayExporter);
 
+// Under `make run`, Docker restarts a crashed container (Reliability.cs); the published files have their own policy.
+builder.RestartCrashedContainers();
+
 // `aspire publish` (make publish) writes docker-compose.yml and docker-stack.yml from this model.
 builder.AddComposeDeliverable();
 builder.AddSwarmDeliverable();
