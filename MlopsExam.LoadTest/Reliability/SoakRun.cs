@@ -124,12 +124,12 @@ internal static class SoakRun
             : 0;
     }
 
+    /// <summary>The size of Prometheus's TSDB: the files of the volume mounted on its data folder, on the host.</summary>
     private static async Task<double> PrometheusDiskMiBAsync(Stack stack)
     {
-        // The compose project is named in docker-compose.yml (name: mlopsexam).
-        var volume = (await stack.Compose("volumes", "--quiet")).Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Single(v => v.EndsWith("prometheus-data", StringComparison.Ordinal));
-        var mount = (await Docker.RunAsync("volume", "inspect", "--format", "{{.Mountpoint}}", volume)).Trim();
+        var prometheus = (await stack.ContainersAsync("prometheus")).Single();
+        var mount = (await Docker.RunAsync("inspect", "--format",
+            "{{range .Mounts}}{{if eq .Destination \"/var/lib/prometheus/metrics2\"}}{{.Source}}{{end}}{{end}}", prometheus.Id)).Trim();
         return Directory.Exists(mount)
             ? Directory.EnumerateFiles(mount, "*", SearchOption.AllDirectories).Sum(f => new FileInfo(f).Length) / 1048576.0
             : double.NaN;
