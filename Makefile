@@ -23,6 +23,10 @@ SENTENCE ?= A gripping, beautifully acted film.
 TEST_FILTER ?=
 # Extra arguments of `make loadtest`, e.g. LOADTEST_ARGS="--duration 20 --clients 32".
 LOADTEST_ARGS ?=
+# `make soak`: minutes of steady load (half of the gateway's capacity), sampled every minute.
+SOAK_MINUTES ?= 30
+# Extra arguments of `make chaos`, e.g. CHAOS_ARGS="--daemon-restart" (restarts the Docker daemon: the stack must come back by itself).
+CHAOS_ARGS ?=
 # Where `make ab-report` reads the A/B figures (the stacks publish Prometheus on loopback only).
 PROMETHEUS ?= http://127.0.0.1:9090
 RESULTS_DIR ?= .artifacts/test-results
@@ -141,6 +145,19 @@ loadtest: ## Load benchmark of the compose stack (make up first): direct vs gate
 	@command -v h2load >/dev/null || { echo "installing h2load (Debian nghttp2-client)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null; }
 	@[ -n "$$(docker compose ps -q gateway 2>/dev/null)" ] || { echo "The compose stack is not running: make up"; exit 1; }
 	dotnet run --project MlopsExam.LoadTest -c Release -- $(LOADTEST_ARGS)
+
+##@ Reliability
+
+.PHONY: chaos
+chaos: ## SIGKILL each kind of container of the compose stack (make up first) under a steady client: time to healthy, requests lost; .artifacts/chaos
+	@[ -n "$$(docker compose ps -q gateway 2>/dev/null)" ] || { echo "The compose stack is not running: make up"; exit 1; }
+	dotnet run --project MlopsExam.LoadTest -c Release -- chaos $(CHAOS_ARGS)
+
+.PHONY: soak
+soak: ## SOAK_MINUTES (30) of load at half capacity on the compose stack: memory, CPU, logs, errors per minute; .artifacts/soak
+	@command -v h2load >/dev/null || { echo "installing h2load (Debian nghttp2-client)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null; }
+	@[ -n "$$(docker compose ps -q gateway 2>/dev/null)" ] || { echo "The compose stack is not running: make up"; exit 1; }
+	dotnet run --project MlopsExam.LoadTest -c Release -- soak --minutes $(SOAK_MINUTES)
 
 ##@ Experiments
 

@@ -1,6 +1,7 @@
 // The architecture of README.md's diagram, one statement per resource. Each resource's builder
 // extensions and constants are in its folder (Api/, Gateway/, Prometheus/, Parameters/); Publishing/
 // writes docker-compose.yml and docker-stack.yml from this model (Compose/ is the publisher).
+using MlopsExam.AppHost;
 using MlopsExam.AppHost.Api;
 using MlopsExam.AppHost.Compose;
 using MlopsExam.AppHost.Gateway;
@@ -25,9 +26,15 @@ var canaryPercent = builder.AddSetting("canary-percent", "CANARY_PERCENT", defau
     .WithDescription("share of clients (X-Client-Id, else address) sent to v2");
 var shadowPercent = builder.AddSetting("shadow-percent", "SHADOW_PERCENT", defaultValue: "0")
     .WithDescription("share of v1 requests copied to v2 after the answer");
+var retentionTime = builder.AddSetting("prometheus-retention-time", "PROMETHEUS_RETENTION_TIME", defaultValue: "15d")
+    .WithDescription("Prometheus drops samples older than this");
+var retentionSize = builder.AddSetting("prometheus-retention-size", "PROMETHEUS_RETENTION_SIZE", defaultValue: "512MB")
+    .WithDescription("Prometheus drops its oldest samples above this disk use");
 
 // The champion: three replicas that nginx balances itself (AddApiReplicas says why not WithReplicas(3)).
+// Memory limits (WithMemoryLimit): measured under load with headroom (docs/reliability.md).
 var apiV1 = builder.AddApiReplicas("api-v1", variant: "v1", replicas: 3)
+    .WithMemoryLimit("256M")
     .PublishAsComposeService((_, service) => service.Comment = """
         The champion: three replicas of one service (api-v1-1..3 under the AppHost). The instance
         id each reports (answers, X-Instance-Id, logs) is its hostname, i.e. its container id.
@@ -35,6 +42,7 @@ var apiV1 = builder.AddApiReplicas("api-v1", variant: "v1", replicas: 3)
 
 // The challenger: the same project with other settings (Models:v2, debug fields).
 var apiV2 = builder.AddApiReplicas("api-v2", variant: "v2", replicas: 1, includeDebugFields: true)
+    .WithMemoryLimit("640M")
     .PublishAsComposeService((_, service) => service.Comment =
         "The challenger, behind X-Experiment-Group: debug (and the canary share); the same image, other settings.");
 
@@ -47,19 +55,26 @@ var gateway = builder.AddGateway("gateway")
     .WithBasicAuth(basicAuthUser, basicAuthPassword)
     .WithRateLimit(rateLimitRps, rateLimitBurst)
     .WithExperiments(canaryPercent, shadowPercent)
+    .WithMemoryLimit("128M")
     .WaitForAll(apiV1)
     .WaitForAll(apiV2);
 
 // nginx's stub_status in Prometheus format.
 var gatewayExporter = builder.AddGatewayExporter("gateway-exporter", gateway)
+    .WithMemoryLimit("64M", cpus: "0.25")
     .WaitFor(gateway);
 
 // Scrapes every API replica and the exporter; it starts last, so its first scrape finds them all.
 builder.AddPrometheus("prometheus")
     .WithScrapeTargets(v1: apiV1, v2: apiV2, exporter: gatewayExporter)
+    .WithRetention(retentionTime, retentionSize)
+    .WithMemoryLimit("512M", cpus: "0.5")
     .WaitForAll(apiV1)
     .WaitForAll(apiV2)
     .WaitFor(gatewayExporter);
+
+// Under `make run`, Docker restarts a crashed container (Reliability.cs); the published files have their own policy.
+builder.RestartCrashedContainers();
 
 // `aspire publish` (make publish) writes docker-compose.yml and docker-stack.yml from this model.
 builder.AddComposeDeliverable();

@@ -29,6 +29,8 @@ internal static class LoadTestCommand
         {
             clients, duration, warmUp, shares, stackWarmUp, noReference, repo, redraw,
         };
+        root.Add(ChaosCommand());
+        root.Add(SoakCommand());
         root.SetAction(parse => parse.GetValue(redraw) is { } saved
             ? Task.FromResult(LoadTestRun.Redraw(saved))
             : LoadTestRun.RunAsync(new Options(
@@ -36,6 +38,41 @@ internal static class LoadTestCommand
                 parse.GetValue(shares)!, parse.GetValue(repo), TimeSpan.FromSeconds(parse.GetValue(stackWarmUp)),
                 Reference: !parse.GetValue(noReference))));
         return root;
+    }
+
+    /// <summary>make chaos (Reliability/ChaosRun.cs).</summary>
+    private static Command ChaosCommand()
+    {
+        var within = Seconds("--within", "Longest wait for a killed container to be healthy again", 60);
+        var daemon = new Option<bool>("--daemon-restart") { Description = "Also restart the Docker daemon (stops every container on the machine for a while)" };
+        var repo = new Option<string?>("--repo") { HelpName = "DIR", Description = "The repository whose compose stack runs" };
+        var command = new Command("chaos", "SIGKILL each kind of container of the running compose stack in turn under a steady client; table, JSON and PNG in .artifacts/chaos")
+        {
+            within, daemon, repo,
+        };
+        command.SetAction(parse => Reliability.ChaosRun.RunAsync(parse.GetValue(repo), TimeSpan.FromSeconds(parse.GetValue(within)), parse.GetValue(daemon)));
+        return command;
+    }
+
+    /// <summary>make soak (Reliability/SoakRun.cs).</summary>
+    private static Command SoakCommand()
+    {
+        var minutes = new Option<int>("--minutes") { HelpName = "N", Description = "Minutes of load, sampled at the end of each", DefaultValueFactory = _ => 30 };
+        var share = new Option<double>("--share") { HelpName = "0..1", Description = "Offered load as a share of the gateway's measured capacity", DefaultValueFactory = _ => 0.5 };
+        var repo = new Option<string?>("--repo") { HelpName = "DIR", Description = "The repository whose compose stack runs" };
+        var command = new Command("soak", "Steady load on the running compose stack; memory, CPU, logs and Prometheus disk every minute; table, JSON and PNG in .artifacts/soak")
+        {
+            minutes, share, repo,
+        };
+        command.SetAction(parse =>
+        {
+            var (n, fraction) = (parse.GetValue(minutes), parse.GetValue(share));
+            if (n is >= 1 and <= 24 * 60 && fraction is > 0 and <= 1)
+                return Reliability.SoakRun.RunAsync(parse.GetValue(repo), n, fraction);
+            Console.Error.WriteLine("--minutes takes 1 to 1440, --share a fraction in (0, 1].");
+            return Task.FromResult(2);
+        });
+        return command;
     }
 
     // Parsed with the invariant culture that Program.cs sets before parsing.

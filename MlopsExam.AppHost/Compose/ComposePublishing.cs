@@ -58,12 +58,14 @@ public static class ComposePublishingExtensions
     /// <summary>
     /// <c>aspire publish</c> (the pipeline's publish step) writes <paramref name="fileName"/> in the output
     /// folder from the app model: every project and container resource becomes a service.
-    /// <paramref name="configure"/> sets what belongs to the file (header, shared healthcheck, secrets).
+    /// <paramref name="configure"/> sets what belongs to the file (header, shared healthcheck, secrets);
+    /// <paramref name="finish"/> has the last word on the services once every resource has mapped to one.
     /// </summary>
     public static IDistributedApplicationBuilder AddDockerComposePublishing(
-        this IDistributedApplicationBuilder builder, string name, string fileName, Action<ComposeFileModel>? configure = null)
+        this IDistributedApplicationBuilder builder, string name, string fileName, Action<ComposeFileModel>? configure = null,
+        Action<ComposeFileModel>? finish = null)
     {
-        builder.Services.AddSingleton(new ComposePublisher(name, fileName, configure));
+        builder.Services.AddSingleton(new ComposePublisher(name, fileName, configure, finish));
         builder.Pipeline.AddStep(StepName, async context =>
         {
             var publisher = context.Services.GetRequiredService<ComposePublisher>();

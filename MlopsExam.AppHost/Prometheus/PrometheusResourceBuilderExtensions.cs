@@ -53,4 +53,13 @@ public static class PrometheusResourceBuilderExtensions
             .WithEnvironment("SCRAPE_API_V1", v1.HostAndPortList())
             .WithEnvironment("SCRAPE_API_V2", v2.HostAndPortList())
             .WithEnvironment("SCRAPE_GATEWAY", exporter.GetEndpoint("metrics").Property(EndpointProperty.HostAndPort));
+
+    /// <summary>The TSDB keeps <paramref name="time"/> of samples and at most <paramref name="size"/> on disk
+    /// (--storage.tsdb.retention.time/.size, which its entrypoint passes from RETENTION_TIME/RETENTION_SIZE):
+    /// whichever is reached first drops the oldest blocks.</summary>
+    public static IResourceBuilder<ContainerResource> WithRetention(this IResourceBuilder<ContainerResource> prometheus,
+        IResourceBuilder<ParameterResource> time, IResourceBuilder<ParameterResource> size) =>
+        prometheus
+            .WithEnvironment("RETENTION_TIME", time)
+            .WithEnvironment("RETENTION_SIZE", size);
 }

@@ -17,7 +17,7 @@ public static class ComposeDeliverable
         {
             file.Header = Header;
             file.HealthcheckDefaults = HealthcheckDefaults();
-        });
+        }, Reliability.ApplyToEveryService);
 
     private const string Header = """
         The sentiment API stack with Docker Compose: the architecture of the AppHost
@@ -41,6 +41,11 @@ public static class ComposeDeliverable
         alone; the others are reached on the compose network by service name. Every service
         has a healthcheck (its image's HEALTHCHECK), and each starts once what it needs is
         healthy, so `up --wait` returns a working stack. Images built here are tagged :local.
+
+        Every service restarts by itself (restart: unless-stopped: after a crash, an OOM kill
+        or a daemon restart, not after `docker compose stop`), rotates its logs (json-file,
+        LOG_MAX_SIZE x LOG_MAX_FILE per container) and has a memory limit measured under load
+        (docs/reliability.md).
         """;
 
     /// <summary>Healthcheck settings every service with a health check refers to, in both files.</summary>

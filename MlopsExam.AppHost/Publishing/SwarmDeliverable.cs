@@ -45,7 +45,10 @@ public static class SwarmDeliverable
           - `tmpfs:` is ignored, and tmpfs volumes take no owner nor mode: the gateway and
             Prometheus, whose non-root users must write, run without read_only here;
           - rolling updates start the new task before stopping the old one (order
-            start-first), and the secret is mounted with the gateway's uid and mode 0400.
+            start-first), and the secret is mounted with the gateway's uid and mode 0400;
+          - `restart:` is ignored: every task has deploy.restart_policy instead (any exit,
+            2 s delay, given up after 5 failures within 2 minutes); logs rotate and memory
+            is limited as in docker-compose.yml.
 
         Variables: from the environment (make swarm-up reads .env first):
         {variables}
@@ -55,8 +58,10 @@ public static class SwarmDeliverable
     public static void AdaptToSwarm(ComposeFileModel file)
     {
         file.StackFormatVersion = StackFormatVersion;
+        Reliability.ApplyToEveryService(file);
         foreach (var service in file.Services.Values)
         {
+            Reliability.AdaptToSwarm(service);
             DropWhatStackDeployIgnores(service);
             MountTmpfsAsVolumes(service);
             ResolveEveryTask(service);

@@ -53,6 +53,22 @@ public sealed class AppModelTests : IAsyncLifetime
     }
 
     [Fact]
+    public async Task Every_container_is_restarted_by_docker_after_a_crash_and_has_its_memory_limit()
+    {
+        var containers = _builder.Resources.OfType<ContainerResource>().OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
+        Assert.Equal(["gateway", "gateway-exporter", "prometheus"], containers.Select(c => c.Name));
+        foreach (var container in containers)
+        {
+            var args = new List<object>();
+            var context = new ContainerRuntimeArgsCallbackContext(args);
+            foreach (var callback in container.Annotations.OfType<ContainerRuntimeArgsCallbackAnnotation>())
+                await callback.Callback(context);
+            Assert.Contains("--restart=on-failure:5", args);
+            Assert.Contains(args, a => a is string s && s.StartsWith("--memory=", StringComparison.Ordinal));
+        }
+    }
+
+    [Fact]
     public void Only_the_gateway_is_exposed_on_80_and_443()
     {
         var external = _builder.Resources

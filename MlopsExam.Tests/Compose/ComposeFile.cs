@@ -48,8 +48,18 @@ public sealed partial class ComposeFile
             Ports: Sequence(node, "ports").Select(ReadPort).ToList(),
             Mounts: Sequence(node, "volumes").Select(v => ReadMount(directory, v)).ToList(),
             DependsOn: ReadDependsOn(Child<YamlNode>(node, "depends_on")),
-            Healthcheck: Child<YamlMappingNode>(node, "healthcheck"));
+            Healthcheck: Child<YamlMappingNode>(node, "healthcheck"),
+            Restart: Scalar(Child<YamlNode>(node, "restart")),
+            RestartPolicy: ReadMap(Child<YamlMappingNode>(deploy, "restart_policy")),
+            LogDriver: Scalar(Child<YamlNode>(Child<YamlMappingNode>(node, "logging"), "driver")),
+            LogOptions: ReadMap(Child<YamlMappingNode>(Child<YamlMappingNode>(node, "logging"), "options")),
+            Limits: ReadMap(Child<YamlMappingNode>(Child<YamlMappingNode>(deploy, "resources"), "limits")));
     }
+
+    /// <summary>A mapping of scalars, <c>${VAR:-default}</c> read as its default; empty when absent.</summary>
+    private static IReadOnlyDictionary<string, string> ReadMap(YamlMappingNode? node) =>
+        node?.Children.ToDictionary(kv => Scalar(kv.Key)!, kv => WithDefaults(Scalar(kv.Value) ?? ""))
+        ?? new Dictionary<string, string>();
 
     private static ParsedBuild? ReadBuild(string directory, YamlNode? node)
     {
@@ -143,7 +153,12 @@ public sealed record ParsedService(
     IReadOnlyList<ParsedPort> Ports,
     IReadOnlyList<ParsedMount> Mounts,
     IReadOnlyDictionary<string, string> DependsOn,
-    YamlMappingNode? Healthcheck);
+    YamlMappingNode? Healthcheck,
+    string? Restart,
+    IReadOnlyDictionary<string, string> RestartPolicy,
+    string? LogDriver,
+    IReadOnlyDictionary<string, string> LogOptions,
+    IReadOnlyDictionary<string, string> Limits);
 
 /// <summary>Absolute context and Dockerfile paths, and the stage built (null: the last one).</summary>
 public sealed record ParsedBuild(string Context, string Dockerfile, string? Target);

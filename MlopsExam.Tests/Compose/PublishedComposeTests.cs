@@ -97,8 +97,8 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
     public void The_header_lists_each_variable_with_its_parameters_description()
     {
         // AddSetting(...).WithDescription(...) in AppHost.cs: one source for the dashboard and the file.
-        Assert.Contains("#   RATE_LIMIT_RPS      10     /predict requests per second per client address\n", published.Text);
-        Assert.Contains("#   CANARY_PERCENT      0      share of clients (X-Client-Id, else address) sent to v2\n", published.Text);
+        Assert.Contains("#   RATE_LIMIT_RPS             10     /predict requests per second per client address\n", published.Text);
+        Assert.Contains("#   CANARY_PERCENT             0      share of clients (X-Client-Id, else address) sent to v2\n", published.Text);
         Assert.DoesNotContain("parameter ", published.Text);
     }
 
@@ -180,6 +180,8 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             ["SCRAPE_API_V1"] = "api-v1:8080",
             ["SCRAPE_API_V2"] = "api-v2:8080",
             ["SCRAPE_GATEWAY"] = "gateway-exporter:9113",
+            ["RETENTION_TIME"] = "${PROMETHEUS_RETENTION_TIME:-15d}",
+            ["RETENTION_SIZE"] = "${PROMETHEUS_RETENTION_SIZE:-512MB}",
         }, Compose.Services["prometheus"].Environment);
     }
 

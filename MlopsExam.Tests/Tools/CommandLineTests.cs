@@ -96,6 +96,8 @@ public sealed partial class CommandLineTests
             {
                 "BENCH_RUNS" => "5",
                 "LOADTEST_ARGS" => "--duration 20 --clients 32",
+                "CHAOS_ARGS" => "--daemon-restart --within 45",
+                "SOAK_MINUTES" => "10",
                 var name => $"/sample/{name.ToLowerInvariant()}",
             })))
             .ToList();

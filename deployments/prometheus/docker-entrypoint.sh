@@ -7,6 +7,8 @@
 #   SCRAPE_API_V2    required  API v2 replicas   -> labels service=api, variant=v2
 #   SCRAPE_GATEWAY   required  nginx exporter    -> label  service=gateway
 #   RESOLVE_INTERVAL 15        seconds between re-resolutions
+#   RETENTION_TIME   15d       samples older than this are dropped
+#   RETENTION_SIZE   512MB     and the oldest blocks above this disk use
 #
 # A host name with several IPv4 addresses (compose's `api-v1` with 3 replicas)
 # becomes one target per address, so each replica is scraped and shows up as
@@ -90,6 +92,7 @@ render_all
 exec prometheus \
     --config.file=/etc/prometheus/prometheus.yml \
     --storage.tsdb.path=/var/lib/prometheus/metrics2 \
-    --storage.tsdb.retention.time=2d \
+    --storage.tsdb.retention.time="${RETENTION_TIME:-15d}" \
+    --storage.tsdb.retention.size="${RETENTION_SIZE:-512MB}" \
     --web.listen-address=:9090 \
     "$@"

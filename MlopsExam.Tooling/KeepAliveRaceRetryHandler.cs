@@ -1,6 +1,6 @@
 using System.Net.Sockets;
 
-namespace MlopsExam.Tests.Infrastructure;
+namespace MlopsExam.Tooling;
 
 /// <summary>
 /// Does what curl ("Connection died, retrying a fresh connect") and browsers do when a keep-alive
@@ -17,8 +17,8 @@ namespace MlopsExam.Tests.Infrastructure;
 /// attempt ran (so it went out on a pooled one: sound for a client that sends one request at a time,
 /// as the tests that use this do); and it is the first retry of the request. The retry may go out on
 /// another pooled connection or a new one. Each retry is counted and written to the test output; a
-/// second failure, any status code and any other error go to the test. Only the clients of tests
-/// that change the set of replicas use it (<see cref="Gateway.GatewayStack.CreateClient"/>).
+/// second failure, any status code and any other error go to the caller. The clients of tests that
+/// change the set of replicas use it (GatewayStack.CreateClient), and make chaos's steady client.
 /// </summary>
 public sealed class KeepAliveRaceRetryHandler : DelegatingHandler
 {
