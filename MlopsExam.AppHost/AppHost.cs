@@ -25,6 +25,11 @@ var canaryPercent = builder.AddSetting("canary-percent", "CANARY_PERCENT", defau
     .WithDescription("share of clients (X-Client-Id, else address) sent to v2");
 var shadowPercent = builder.AddSetting("shadow-percent", "SHADOW_PERCENT", defaultValue: "0")
     .WithDescription("share of v1 requests copied to v2 after the answer");
+// Fault injection for tests and demos (make rollout's rollback): off unless set.
+var apiV2FaultPercent = builder.AddSetting("api-v2-fault-percent", "API_V2_FAULT_PERCENT", defaultValue: "0")
+    .WithDescription("share of v2's /predict answered 500 (fault injection)");
+var apiV2FaultDelayMs = builder.AddSetting("api-v2-fault-delay-ms", "API_V2_FAULT_DELAY_MS", defaultValue: "0")
+    .WithDescription("milliseconds added to v2's /predict (fault injection)");
 
 // The champion: three replicas that nginx balances itself (AddApiReplicas says why not WithReplicas(3)).
 var apiV1 = builder.AddApiReplicas("api-v1", variant: "v1", replicas: 3)
@@ -36,7 +41,8 @@ var apiV1 = builder.AddApiReplicas("api-v1", variant: "v1", replicas: 3)
 // The challenger: the same project with other settings (Models:v2, debug fields).
 var apiV2 = builder.AddApiReplicas("api-v2", variant: "v2", replicas: 1, includeDebugFields: true)
     .PublishAsComposeService((_, service) => service.Comment =
-        "The challenger, behind X-Experiment-Group: debug (and the canary share); the same image, other settings.");
+        "The challenger, behind X-Experiment-Group: debug (and the canary share); the same image, other settings.")
+    .WithFaults(apiV2FaultPercent, apiV2FaultDelayMs);
 
 // Shadow traffic: v1 replicas copy the requests the gateway marks to the challenger, after answering.
 apiV1.WithShadowTarget(apiV2);
