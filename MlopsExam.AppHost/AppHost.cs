@@ -62,7 +62,7 @@ var gatewayExporter = builder.AddGatewayExporter("gateway-exporter", gateway)
 
 // Scrapes every API replica and the exporter; it starts last, so its first scrape finds them all.
 builder.AddPrometheus("prometheus")
-    .WithScrapeTargets(v1: apiV1, v2: apiV2, exporter: gatewayExporter)
+    .WithScrapeTargets(v1: apiV1, v2: apiV2, exporter: gatewayExporter, gateway: gateway)
     .WaitForAll(apiV1)
     .WaitForAll(apiV2)
     .WaitFor(gatewayExporter);

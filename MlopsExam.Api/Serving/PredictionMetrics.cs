@@ -18,7 +18,8 @@ namespace MlopsExam.Api.Serving;
 /// <c>Serving:ShadowUrl</c>);</item>
 /// <item><c>sentiment_shadow_predictions_total{label, agreement}</c> (challenger side): its label for
 /// each copy and whether it agrees with the label the client was served;</item>
-/// <item><c>sentiment_model_switches_total{result}</c>: model switches while running (ok, refused).</item>
+/// <item><c>sentiment_model_switches_total{result}</c>: model switches while running (ok, refused);</item>
+/// <item><c>sentiment_model_info</c>: 1, with the <c>model_id</c> served now (make rollout waits on it after a promotion).</item>
 /// </list>
 /// Every series also has <c>variant</c>, <c>model_id</c> (the model served when it was recorded) and <c>replica</c>.
 /// </summary>
@@ -66,6 +67,7 @@ public sealed class PredictionMetrics
         _variant = options.Value.Variant;
         _replica = options.Value.InstanceId;
         _model = model;
+        meter.CreateObservableGauge("sentiment.model.info", () => new Measurement<int>(1, Common()), description: "1, tagged with the model served now.");
     }
 
     /// <summary>variant, model_id (of the model served now) and replica.</summary>

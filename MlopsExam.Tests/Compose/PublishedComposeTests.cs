@@ -189,6 +189,8 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             ["SCRAPE_API_V1"] = "api-v1:8080",
             ["SCRAPE_API_V2"] = "api-v2:8080",
             ["SCRAPE_GATEWAY"] = "gateway-exporter:9113",
+            // The canary weight file on the gateway's internal port (job gateway-canary).
+            ["SCRAPE_GATEWAY_CANARY"] = "gateway:8081",
         }, Compose.Services["prometheus"].Environment);
     }
 
@@ -259,6 +261,8 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             "api-v1: models -> /models (ro)",
             "api-v2: models -> /models (ro)",
             "gateway: deployments/nginx/certs -> /etc/nginx/certs",
+            // The canary weight set at run time (canary-weight.sh) outlives the container.
+            "gateway: (volume) -> /var/lib/gateway",
             "prometheus: (volume) -> /var/lib/prometheus/metrics2",
         ], mounts);
     }
