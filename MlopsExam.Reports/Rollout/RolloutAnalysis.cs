@@ -20,6 +20,9 @@ public sealed record RolloutThresholds
     public double MaxP99Ratio { get; init; } = 2;
     /// <summary>... and at most this, in milliseconds.</summary>
     public double MaxP99Ms { get; init; } = 500;
+    /// <summary>A v2 p99 under this (milliseconds) passes the ratio rule: below it the histogram's
+    /// buckets (5, 10 ms) and one busy core make a 2 x ratio noise, not a slower model.</summary>
+    public double P99FloorMs { get; init; } = 10;
     /// <summary>With shadow traffic, v2 agrees with v1's served label at least this often.</summary>
     public double MinAgreement { get; init; } = 0.8;
 }
@@ -54,7 +57,7 @@ public static class RolloutAnalysis
         {
             if (v2.P99Ms > t.MaxP99Ms)
                 failures.Add($"v2 p99 {v2.P99Ms:F1} ms > {t.MaxP99Ms:F0} ms");
-            if (weight < 100 && !double.IsNaN(v1.P99Ms) && v2.P99Ms > t.MaxP99Ratio * v1.P99Ms)
+            if (weight < 100 && !double.IsNaN(v1.P99Ms) && v2.P99Ms > t.P99FloorMs && v2.P99Ms > t.MaxP99Ratio * v1.P99Ms)
                 failures.Add($"v2 p99 {v2.P99Ms:F1} ms > {t.MaxP99Ratio:G} x v1's {v1.P99Ms:F1} ms");
         }
         if (agreement is { } a && a < t.MinAgreement)

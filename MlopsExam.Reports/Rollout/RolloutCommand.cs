@@ -35,12 +35,13 @@ public static class RolloutCommand
         var maxErrorOverV1 = new Option<double>("--max-error-ratio-over-v1") { Description = "v2's error ratio at most v1's plus this", DefaultValueFactory = _ => 0.01 };
         var maxP99Ratio = new Option<double>("--max-p99-ratio") { Description = "v2's p99 at most this many times v1's", DefaultValueFactory = _ => 2 };
         var maxP99Ms = new Option<double>("--max-p99-ms") { Description = "v2's highest p99, milliseconds", DefaultValueFactory = _ => 500 };
+        var p99Floor = new Option<double>("--p99-floor-ms") { Description = "A v2 p99 under this passes the ratio rule (noise)", DefaultValueFactory = _ => 10 };
         var minAgreement = new Option<double>("--min-agreement") { Description = "With shadow traffic: v2's lowest agreement with v1", DefaultValueFactory = _ => 0.8 };
         var output = new Option<string>("--out") { HelpName = "DIR", Description = "Where rollout.json and rollout.png go", DefaultValueFactory = _ => Path.Combine(".artifacts", "rollout") };
 
         var rollout = new Command("rollout", "Step the canary weight, check v2 against v1 in Prometheus at each step, promote or roll back (make rollout)")
         {
-            PrometheusOption, steps, interval, minRequests, maxWait, failureLimit, maxErrorRatio, maxErrorOverV1, maxP99Ratio, maxP99Ms, minAgreement, output,
+            PrometheusOption, steps, interval, minRequests, maxWait, failureLimit, maxErrorRatio, maxErrorOverV1, maxP99Ratio, maxP99Ms, p99Floor, minAgreement, output,
         };
         rollout.SetAction(async (parse, ct) =>
         {
@@ -56,6 +57,7 @@ public static class RolloutCommand
                     MaxErrorRatioOverV1 = parse.GetValue(maxErrorOverV1),
                     MaxP99Ratio = parse.GetValue(maxP99Ratio),
                     MaxP99Ms = parse.GetValue(maxP99Ms),
+                    P99FloorMs = parse.GetValue(p99Floor),
                     MinAgreement = parse.GetValue(minAgreement),
                 };
                 using var context = new RolloutContext(parse.GetValue(PrometheusOption)!);

@@ -39,11 +39,20 @@ public sealed class RolloutAnalysisTests
     [Theory]
     [InlineData(21, Verdict.Fail)]  // > 2 x v1's 10 ms
     [InlineData(20, Verdict.Pass)]
+    [InlineData(300, Verdict.Fail)] // API_V2_FAULT_DELAY_MS=300: 30 x v1's
     [InlineData(501, Verdict.Fail)] // > 500 ms even when v1 is as slow
     public void P99_above_twice_v1s_or_500_ms_fails(double p99, Verdict expected)
     {
         var v1 = p99 > 500 ? HealthyV1 with { P99Ms = 400 } : HealthyV1;
         Assert.Equal(expected, Analyse(new(200, 0, p99), v1).Verdict);
+    }
+
+    [Fact]
+    public void A_sub_floor_p99_passes_the_ratio_rule_whatever_v1s()
+    {
+        var fastV1 = HealthyV1 with { P99Ms = 0.5 };
+        Assert.Equal(Verdict.Pass, Analyse(new(200, 0, 4.9), fastV1).Verdict);  // 10 x, but under the 10 ms floor
+        Assert.Equal(Verdict.Fail, Analyse(new(200, 0, 10.5), fastV1).Verdict); // above the floor: the ratio counts
     }
 
     [Fact]
