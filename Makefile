@@ -165,6 +165,27 @@ soak: ## SOAK_MINUTES (30) of load at half capacity on the compose stack: memory
 ab-report: ## v1 vs v2 over the last 5 min from Prometheus: a table here, .artifacts/ab-report.png and .json
 	dotnet run --project MlopsExam.Reports -c $(CONFIGURATION) -- ab --prometheus "$(PROMETHEUS)" --out .artifacts/ab-report.png
 
+##@ Ship a model (docs/shipping-a-model.md)
+
+PERCENT ?=
+ROLLOUT_ARGS ?=
+
+.PHONY: canary
+canary: ## Set the canary weight while the stack runs (PERCENT=25), no container recreated; without PERCENT, print it
+	./scripts/gateway-exec.sh canary-weight.sh $(PERCENT)
+
+.PHONY: rollout
+rollout: ## Step the weight (5,10,25,50,100), check v2 vs v1 in Prometheus, promote or roll back (ROLLOUT_ARGS="--steps 5,50,100 --interval 15s")
+	dotnet run --project MlopsExam.Reports -c $(CONFIGURATION) -- rollout --prometheus "$(PROMETHEUS)" $(ROLLOUT_ARGS)
+
+.PHONY: promote
+promote: ## The v1 replicas serve the challenger's model (checked first); weight back to 0
+	dotnet run --project MlopsExam.Reports -c $(CONFIGURATION) -- promote --prometheus "$(PROMETHEUS)"
+
+.PHONY: rollback
+rollback: ## Weight 0; after a promotion, the v1 replicas serve the previous champion again
+	dotnet run --project MlopsExam.Reports -c $(CONFIGURATION) -- rollback --prometheus "$(PROMETHEUS)"
+
 ##@ Deliver
 
 .PHONY: dist

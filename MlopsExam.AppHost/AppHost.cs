@@ -31,6 +31,12 @@ var retentionTime = builder.AddSetting("prometheus-retention-time", "PROMETHEUS_
 var retentionSize = builder.AddSetting("prometheus-retention-size", "PROMETHEUS_RETENTION_SIZE", defaultValue: "512MB")
     .WithDescription("Prometheus drops its oldest samples above this disk use");
 
+// Fault injection for tests and demos (make rollout's rollback): off unless set.
+var apiV2FaultPercent = builder.AddSetting("api-v2-fault-percent", "API_V2_FAULT_PERCENT", defaultValue: "0")
+    .WithDescription("share of v2's /predict answered 500 (fault injection)");
+var apiV2FaultDelayMs = builder.AddSetting("api-v2-fault-delay-ms", "API_V2_FAULT_DELAY_MS", defaultValue: "0")
+    .WithDescription("milliseconds added to v2's /predict (fault injection)");
+
 // The champion: three replicas that nginx balances itself (AddApiReplicas says why not WithReplicas(3)).
 // Memory limits (WithMemoryLimit): measured under load with headroom (docs/reliability.md).
 var apiV1 = builder.AddApiReplicas("api-v1", variant: "v1", replicas: 3)
@@ -44,7 +50,8 @@ var apiV1 = builder.AddApiReplicas("api-v1", variant: "v1", replicas: 3)
 var apiV2 = builder.AddApiReplicas("api-v2", variant: "v2", replicas: 1, includeDebugFields: true)
     .WithMemoryLimit("640M")
     .PublishAsComposeService((_, service) => service.Comment =
-        "The challenger, behind X-Experiment-Group: debug (and the canary share); the same image, other settings.");
+        "The challenger, behind X-Experiment-Group: debug (and the canary share); the same image, other settings.")
+    .WithFaults(apiV2FaultPercent, apiV2FaultDelayMs);
 
 // Shadow traffic: v1 replicas copy the requests the gateway marks to the challenger, after answering.
 apiV1.WithShadowTarget(apiV2);
@@ -66,7 +73,7 @@ var gatewayExporter = builder.AddGatewayExporter("gateway-exporter", gateway)
 
 // Scrapes every API replica and the exporter; it starts last, so its first scrape finds them all.
 builder.AddPrometheus("prometheus")
-    .WithScrapeTargets(v1: apiV1, v2: apiV2, exporter: gatewayExporter)
+    .WithScrapeTargets(v1: apiV1, v2: apiV2, exporter: gatewayExporter, gateway: gateway)
     .WithRetention(retentionTime, retentionSize)
     .WithMemoryLimit("512M", cpus: "0.5")
     .WaitForAll(apiV1)

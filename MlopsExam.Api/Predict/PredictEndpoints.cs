@@ -1,6 +1,7 @@
 using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using MlopsExam.Api.Models;
 using MlopsExam.Api.Serving;
 using MlopsExam.Api.Shadow;
 using MlopsExam.Model;
@@ -39,7 +40,7 @@ public static partial class PredictEndpoints
 
     internal static async Task<Results<Ok<PredictResponse>, ProblemHttpResult>> PredictAsync(
         HttpContext http,
-        SentimentModel model,
+        ServingModel servingModel,
         IOptions<ServingOptions> options,
         PredictionMetrics metrics,
         ShadowQueue shadow,
@@ -66,6 +67,20 @@ public static partial class PredictEndpoints
             return outcome.Problem!;
         }
 
+        // Fault injection (tests and demos): configured, never asked for by a request.
+        if (serving.FaultDelayMs > 0)
+            await Task.Delay(serving.FaultDelayMs, ct);
+        if (serving.FaultPercent > 0 && Random.Shared.Next(100) < serving.FaultPercent)
+        {
+            LogFault(logger, serving.Variant, serving.InstanceId, requestId);
+            return TypedResults.Problem(
+                statusCode: StatusCodes.Status500InternalServerError,
+                title: "Injected fault",
+                detail: $"Fault injection is on for this replica (Serving:FaultPercent={serving.FaultPercent}).");
+        }
+
+        // One model for the whole answer, even if a switch happens meanwhile (Models/ServingModel.cs).
+        var model = servingModel.Current;
         var started = Stopwatch.GetTimestamp();
         // Normalised once: the model reads it, and the debug variant returns it.
         var normalized = TextNormalizer.Normalize(outcome.Request.Sentence);
@@ -113,6 +128,10 @@ public static partial class PredictEndpoints
     [LoggerMessage(Level = LogLevel.Warning,
         Message = "fallback requested_variant={Requested} served_variant={Variant} instance={InstanceId} request_id={RequestId}")]
     private static partial void LogFallback(ILogger logger, string requested, string variant, string instanceId, string requestId);
+
+    [LoggerMessage(Level = LogLevel.Warning,
+        Message = "injected fault variant={Variant} instance={InstanceId} request_id={RequestId}")]
+    private static partial void LogFault(ILogger logger, string variant, string instanceId, string requestId);
 
     [LoggerMessage(Level = LogLevel.Information,
         Message = "rejected reason={Reason} variant={Variant} instance={InstanceId} request_id={RequestId}")]

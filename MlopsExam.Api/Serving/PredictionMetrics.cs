@@ -17,9 +17,11 @@ namespace MlopsExam.Api.Serving;
 /// full), failed (error, timeout or non-2xx from the challenger), unconfigured (marked but no
 /// <c>Serving:ShadowUrl</c>);</item>
 /// <item><c>sentiment_shadow_predictions_total{label, agreement}</c> (challenger side): its label for
-/// each copy and whether it agrees with the label the client was served.</item>
+/// each copy and whether it agrees with the label the client was served;</item>
+/// <item><c>sentiment_model_switches_total{result}</c>: model switches while running (ok, refused);</item>
+/// <item><c>sentiment_model_info</c>: 1, with the <c>model_id</c> served now (make rollout waits on it after a promotion).</item>
 /// </list>
-/// Every series also has <c>variant</c>, <c>model_id</c> and <c>replica</c>.
+/// Every series also has <c>variant</c>, <c>model_id</c> (the model served when it was recorded) and <c>replica</c>.
 /// </summary>
 public sealed class PredictionMetrics
 {
@@ -32,9 +34,12 @@ public sealed class PredictionMetrics
     private readonly Counter<long> _shadowCopies;
     private readonly Counter<long> _shadowPredictions;
     private readonly Counter<long> _fallbacks;
-    private readonly KeyValuePair<string, object?>[] _common;
+    private readonly Counter<long> _switches;
+    private readonly string _variant;
+    private readonly string _replica;
+    private readonly Models.ServingModel _model;
 
-    public PredictionMetrics(IMeterFactory meterFactory, Microsoft.Extensions.Options.IOptions<ServingOptions> options, MlopsExam.Model.SentimentModel model)
+    public PredictionMetrics(IMeterFactory meterFactory, Microsoft.Extensions.Options.IOptions<ServingOptions> options, Models.ServingModel model)
     {
         var meter = meterFactory.Create(MeterName);
         _predictions = meter.CreateCounter<long>("sentiment.predictions", "{prediction}", "Predictions served, by variant, model and label.");
@@ -58,22 +63,32 @@ public sealed class PredictionMetrics
         _shadowCopies = meter.CreateCounter<long>("sentiment.shadow.copies", "{copy}", "Shadow copies of served requests, by outcome (sent, dropped, failed, unconfigured).");
         _shadowPredictions = meter.CreateCounter<long>("sentiment.shadow.predictions", "{prediction}",
             "Predictions made on shadow copies, by label and agreement with the served label.");
-        _common =
-        [
-            new("variant", options.Value.Variant),
-            new("model_id", model.ModelId),
-            new("replica", options.Value.InstanceId),
-        ];
+        _switches = meter.CreateCounter<long>("sentiment.model.switches", "{switch}", "Model switches while running, by result (ok, refused).");
+        _variant = options.Value.Variant;
+        _replica = options.Value.InstanceId;
+        _model = model;
+        meter.CreateObservableGauge("sentiment.model.info", () => new Measurement<int>(1, Common()), description: "1, tagged with the model served now.");
     }
+
+    /// <summary>variant, model_id (of the model served now) and replica.</summary>
+    private TagList Common() => new() { { "variant", _variant }, { "model_id", _model.Current.ModelId }, { "replica", _replica } };
+
+    private TagList Common(string key, object? value)
+    {
+        var tags = Common();
+        tags.Add(key, value);
+        return tags;
+    }
+
+    public void ModelSwitched(string result) => _switches.Add(1, new TagList { { "variant", _variant }, { "replica", _replica }, { "result", result } });
 
     public void Predicted(string label, TimeSpan elapsed)
     {
-        var tags = new TagList(_common) { { "label", label } };
-        _predictions.Add(1, tags);
-        _inference.Record(elapsed.TotalSeconds, new TagList(_common));
+        _predictions.Add(1, Common("label", label));
+        _inference.Record(elapsed.TotalSeconds, Common());
     }
 
-    public void Rejected(string reason) => _rejected.Add(1, new TagList(_common) { { "reason", reason } });
+    public void Rejected(string reason) => _rejected.Add(1, Common("reason", reason));
 
     /// <summary>Records the whole handling of this request (until the answer is written) in
     /// <c>sentiment.request.duration</c>, with its final status code.</summary>
@@ -82,17 +97,20 @@ public sealed class PredictionMetrics
         var started = Stopwatch.GetTimestamp();
         http.Response.OnCompleted(() =>
         {
-            var tags = new TagList(_common) { { "http.response.status_code", http.Response.StatusCode } };
-            _request.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, tags);
+            _request.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, Common("http.response.status_code", http.Response.StatusCode));
             return Task.CompletedTask;
         });
     }
 
     /// <summary>This replica answered a request routed to <paramref name="requested"/> (its pool had no live server).</summary>
-    public void Fallback(string requested) => _fallbacks.Add(1, new TagList(_common) { { "requested_variant", requested } });
+    public void Fallback(string requested) => _fallbacks.Add(1, Common("requested_variant", requested));
 
-    public void ShadowCopy(string outcome) => _shadowCopies.Add(1, new TagList(_common) { { "outcome", outcome } });
+    public void ShadowCopy(string outcome) => _shadowCopies.Add(1, Common("outcome", outcome));
 
-    public void ShadowPredicted(string label, bool agrees) =>
-        _shadowPredictions.Add(1, new TagList(_common) { { "label", label }, { "agreement", agrees ? "agree" : "disagree" } });
+    public void ShadowPredicted(string label, bool agrees)
+    {
+        var tags = Common("label", label);
+        tags.Add("agreement", agrees ? "agree" : "disagree");
+        _shadowPredictions.Add(1, tags);
+    }
 }

@@ -1,5 +1,6 @@
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Options;
+using MlopsExam.Api.Models;
 using MlopsExam.Api.Predict;
 using MlopsExam.Model;
 
@@ -34,18 +35,27 @@ public static class ServingExtensions
                 http.RequestServices.GetRequiredService<IOptions<ServingOptions>>().Value.InstanceId;
         });
 
-        // Loaded once, verified against its recorded sha256 (SentimentModel.Load throws otherwise).
+        // A relative model path is the content root's.
+        builder.Services.PostConfigure<ServingOptions>(serving =>
+        {
+            if (serving.ModelPath.Length > 0 && !Path.IsPathRooted(serving.ModelPath))
+                serving.ModelPath = Path.Combine(builder.Environment.ContentRootPath, serving.ModelPath);
+        });
+        // The model the selection file names (else the configured one), verified against its recorded
+        // sha256 (SentimentModel.Load throws otherwise); Serving:ModelSha256 pins the configured model only.
         builder.Services.AddSingleton(sp =>
         {
             var serving = sp.GetRequiredService<IOptions<ServingOptions>>().Value;
-            var path = Path.IsPathRooted(serving.ModelPath)
-                ? serving.ModelPath
-                : Path.Combine(builder.Environment.ContentRootPath, serving.ModelPath);
-            return SentimentModel.Load(path, serving.ModelSha256);
+            var path = ModelSelectionWatcher.Selected(serving) ?? Path.GetFullPath(serving.ModelPath);
+            var pinned = path == Path.GetFullPath(serving.ModelPath) ? serving.ModelSha256 : null;
+            return new ServingModel(SentimentModel.Load(path, pinned));
         });
         builder.Services.AddSingleton<PredictionMetrics>();
         // Loads the model before the server accepts requests: a missing or tampered model stops start-up.
         builder.Services.AddHostedService<ModelLoader>();
+        // Then follows the selection file: another model is checked, then swapped in (Models/).
+        builder.Services.AddSingleton<ModelSelectionWatcher>();
+        builder.Services.AddHostedService(sp => sp.GetRequiredService<ModelSelectionWatcher>());
         builder.Services.AddHealthChecks().AddCheck<ModelHealthCheck>("model");
         return builder;
     }
@@ -55,7 +65,7 @@ public static class ServingExtensions
         public Task StartAsync(CancellationToken cancellationToken)
         {
             // Throws ModelIntegrityException (missing or altered model): Program.cs reports it and exits 1.
-            var model = services.GetRequiredService<SentimentModel>();
+            var model = services.GetRequiredService<ServingModel>().Current;
             // Warm-up: the first prediction pays for JIT and pipeline set-up, not a user.
             model.Predict("warm up");
             logger.LogInformation(
@@ -68,10 +78,11 @@ public static class ServingExtensions
     }
 
     /// <summary>Ready when the model answers: one canary prediction per probe (tens of microseconds).</summary>
-    private sealed class ModelHealthCheck(SentimentModel model, IOptions<ServingOptions> options) : IHealthCheck
+    private sealed class ModelHealthCheck(ServingModel serving, IOptions<ServingOptions> options) : IHealthCheck
     {
         public Task<HealthCheckResult> CheckHealthAsync(HealthCheckContext context, CancellationToken cancellationToken = default)
         {
+            var model = serving.Current;
             var data = new Dictionary<string, object>
             {
                 ["variant"] = options.Value.Variant,

@@ -50,4 +50,21 @@ public sealed class ServingOptions
     /// <summary>Copies in flight at once (each worker sends one at a time).</summary>
     [Range(1, 64)]
     public int ShadowConcurrency { get; set; } = 4;
+
+    /// <summary>File naming the model to serve (a file name in the model store); absent or empty:
+    /// <see cref="ModelPath"/>. Default: <c>serving/&lt;Variant&gt;.model</c> beside the configured model.</summary>
+    public string? SelectionFile { get; set; }
+
+    /// <summary>How often the selection file is read, in milliseconds.</summary>
+    [Range(50, 60_000)]
+    public int ModelPollMilliseconds { get; set; } = 1000;
+
+    /// <summary>Fault injection, for tests and demos (0: off): this share of <c>/predict</c> requests,
+    /// in percent, is answered with a 500 problem. Set by configuration only, never by a request.</summary>
+    [Range(0, 100)]
+    public int FaultPercent { get; set; }
+
+    /// <summary>Fault injection (0: off): milliseconds added to every <c>/predict</c> answer.</summary>
+    [Range(0, 10_000)]
+    public int FaultDelayMs { get; set; }
 }

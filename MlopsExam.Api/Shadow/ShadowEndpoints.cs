@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using MlopsExam.Api.Models;
 using MlopsExam.Api.Predict;
 using MlopsExam.Api.Serving;
 using MlopsExam.Model;
@@ -30,7 +31,7 @@ public static partial class ShadowEndpoints
 
     internal static async Task<Results<Ok<ShadowResponse>, ProblemHttpResult>> ShadowAsync(
         HttpContext http,
-        SentimentModel model,
+        ServingModel servingModel,
         IOptions<ServingOptions> options,
         PredictionMetrics metrics,
         ILogger<ShadowRequest> logger,
@@ -63,6 +64,7 @@ public static partial class ShadowEndpoints
         if (copy?.ServedLabel is not ("positive" or "negative"))
             return Invalid(serving, logger, requestId, "served_label", "The field 'servedLabel' must be 'positive' or 'negative'.");
 
+        var model = servingModel.Current;
         var prediction = model.Predict(outcome.Request.Sentence);
         var agrees = prediction.Label == copy.ServedLabel;
         metrics.ShadowPredicted(prediction.Label, agrees);

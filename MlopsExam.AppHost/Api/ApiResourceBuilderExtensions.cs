@@ -5,10 +5,13 @@ namespace MlopsExam.AppHost.Api;
 /// <summary>The sentiment API (MlopsExam.Api): the replicas of one variant, and the shadow copy of requests.</summary>
 public static class ApiResourceBuilderExtensions
 {
+    /// <summary>Where published replicas see the model store, the repository's models/ mounted read-only.</summary>
+    public const string ModelStore = "/models";
+
     /// <summary>The port the API listens on in its image (ASPNETCORE_HTTP_PORTS of MlopsExam.Api/Dockerfile).</summary>
     public const int ContainerPort = 8080;
 
-    /// <summary>One image for every variant, built from the repository root (it copies models/).</summary>
+    /// <summary>One image for every variant, built from the repository root; it holds no model.</summary>
     public const string Image = "mlopsexam-api:local";
 
     /// <summary>
@@ -27,8 +30,13 @@ public static class ApiResourceBuilderExtensions
     /// (<see cref="ComposeReplicaOfAnnotation"/>): compose's DNS gives nginx and Prometheus every replica's
     /// address under that name. Run and publish differ where the process differs: under the AppHost a
     /// replica runs from the build output with the model file on the host and its resource name as
-    /// instance id; in the image the model is under /app/models, the port is 8080, and each replica
+    /// instance id; in a container the model store (models/) is mounted at /models, the port is 8080, and each replica
     /// reports its hostname (ServingOptions' default), as the replicas of one service share one environment.
+    /// </para>
+    /// <para>
+    /// The model is not in the image: every replica reads the model store (models/, the folder under
+    /// the AppHost, a read-only bind mount under compose and Swarm), and switches to the model that
+    /// <c>models/serving/{variant}.model</c> names when that file changes (MlopsExam.Api/Models/).
     /// </para>
     /// </summary>
     public static IReadOnlyList<IResourceBuilder<ProjectResource>> AddApiReplicas(
@@ -42,7 +50,7 @@ public static class ApiResourceBuilderExtensions
             ?? throw new InvalidOperationException($"No model file configured for variant {variant} (Models:{variant} in appsettings.json).");
         var publishing = builder.ExecutionContext.IsPublishMode;
         var modelPath = publishing
-            ? $"/app/models/{model}"
+            ? $"{ModelStore}/{model}"
             : Path.Combine(builder.RepositoryRoot(), "models", model);
         return Enumerable.Range(1, replicas).Select(i =>
         {
@@ -68,6 +76,8 @@ public static class ApiResourceBuilderExtensions
                 {
                     service.Build = new ComposeBuild(builder.RepositoryRoot(), "MlopsExam.Api/Dockerfile");
                     service.Image = Image;
+                    // The model store, read-only: a replica can read the selection and the models, never change them.
+                    service.Volumes.Add(new ComposeVolume(Path.Combine(builder.RepositoryRoot(), "models"), ModelStore, ReadOnly: true));
                     // .NET's diagnostics socket, and ML.NET unpacks the model zip into /tmp at load.
                     ContainerHardening.Harden(service, "/tmp:size=256m");
                 })
@@ -76,6 +86,18 @@ public static class ApiResourceBuilderExtensions
                 .PublishAsSwarmService((_, service) => (service.Deploy ??= new ComposeDeploy()).UpdateConfig =
                     new ComposeUpdateConfig(Parallelism: 1, Order: "start-first", Delay: "2s", FailureAction: "rollback", Monitor: "5s"));
         }).ToList();
+    }
+
+    /// <summary>Fault injection for tests and demos (Serving:FaultPercent, Serving:FaultDelayMs): 0 and 0, off.
+    /// Configuration only: no request can turn it on.</summary>
+    public static IReadOnlyList<IResourceBuilder<ProjectResource>> WithFaults(
+        this IReadOnlyList<IResourceBuilder<ProjectResource>> replicas,
+        IResourceBuilder<ParameterResource> percent,
+        IResourceBuilder<ParameterResource> delayMs)
+    {
+        foreach (var replica in replicas)
+            replica.WithEnvironment("Serving__FaultPercent", percent).WithEnvironment("Serving__FaultDelayMs", delayMs);
+        return replicas;
     }
 
     /// <summary>Requests the gateway marks X-Shadow: 1 on these v1 replicas are copied to

@@ -38,6 +38,8 @@ public static class GatewayResourceBuilderExtensions
         var gateway = builder.AddDockerfile(name, builder.Deployments("."), "nginx/Dockerfile", stage: "gateway")
             .WithBindMount(builder.Deployments("nginx/certs"), "/etc/nginx/certs")
             .WithHardening($"/run/nginx:uid={Uid},gid={Uid},mode=0700,size=16m")
+            // The canary weight set at run time (canary-weight.sh, make canary), kept across restarts.
+            .WithVolume("gateway-state", "/var/lib/gateway")
             // Not proxied: Docker publishes the ports itself (no Aspire proxy in between), so the
             // redirect target port is the one clients use. nginx listens on 8080/8443 (unprivileged).
             .WithEndpoint("http", e => { e.Port = httpPort; e.TargetPort = GatewayPorts.Http; e.UriScheme = "http"; e.IsProxied = false; e.IsExternal = true; }, createIfNotExists: true)

@@ -48,11 +48,13 @@ public static class PrometheusResourceBuilderExtensions
     /// <paramref name="exporter"/>.</summary>
     public static IResourceBuilder<ContainerResource> WithScrapeTargets(this IResourceBuilder<ContainerResource> prometheus,
         IReadOnlyList<IResourceBuilder<ProjectResource>> v1, IReadOnlyList<IResourceBuilder<ProjectResource>> v2,
-        IResourceBuilder<ContainerResource> exporter) =>
+        IResourceBuilder<ContainerResource> exporter, IResourceBuilder<ContainerResource> gateway) =>
         prometheus
             .WithEnvironment("SCRAPE_API_V1", v1.HostAndPortList())
             .WithEnvironment("SCRAPE_API_V2", v2.HostAndPortList())
-            .WithEnvironment("SCRAPE_GATEWAY", exporter.GetEndpoint("metrics").Property(EndpointProperty.HostAndPort));
+            .WithEnvironment("SCRAPE_GATEWAY", exporter.GetEndpoint("metrics").Property(EndpointProperty.HostAndPort))
+            // The canary weight in force, served by the gateway on its internal port (job gateway-canary).
+            .WithEnvironment("SCRAPE_GATEWAY_CANARY", gateway.GetEndpoint("status").Property(EndpointProperty.HostAndPort));
 
     /// <summary>The TSDB keeps <paramref name="time"/> of samples and at most <paramref name="size"/> on disk
     /// (--storage.tsdb.retention.time/.size, which its entrypoint passes from RETENTION_TIME/RETENTION_SIZE):

@@ -20,6 +20,8 @@ public sealed class ApiFactory(string variant = "v1", bool debugFields = false, 
         builder.UseSetting("Serving:ModelPath", RepoLayout.Path("models", $"sentiment-{variant}.zip"));
         builder.UseSetting("Serving:InstanceId", InstanceId);
         builder.UseSetting("Serving:IncludeDebugFields", debugFields ? "true" : "false");
+        // Not models/serving/: a selection left there by a rollout on this machine must not change what these tests serve.
+        builder.UseSetting("Serving:SelectionFile", System.IO.Path.Combine(System.IO.Path.GetTempPath(), "mlopsexam-no-selection", $"{variant}.model"));
         if (modelSha256 is not null)
             builder.UseSetting("Serving:ModelSha256", modelSha256);
         Configure?.Invoke(builder);

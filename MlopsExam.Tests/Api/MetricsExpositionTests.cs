@@ -55,5 +55,7 @@ public sealed class MetricsExpositionTests
         Assert.Equal(0.00005, bounds.First());
         Assert.Equal(1, bounds.Last());
         Assert.True(bounds.Count >= 12, $"bucket bounds: {string.Join(", ", bounds)}");
+        // The model each replica serves now, under the name make rollout waits on after a promotion.
+        Assert.Equal(1, PrometheusText.Sum(v1Metrics, "sentiment_model_info", ("replica", "api-v1-exposition"), ("model_id", "sentiment-v1-ngram-lr")));
     }
 }

@@ -99,6 +99,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
         // AddSetting(...).WithDescription(...) in AppHost.cs: one source for the dashboard and the file.
         Assert.Contains("#   RATE_LIMIT_RPS             10     /predict requests per second per client address\n", published.Text);
         Assert.Contains("#   CANARY_PERCENT             0      share of clients (X-Client-Id, else address) sent to v2\n", published.Text);
+        Assert.Contains("#   API_V2_FAULT_PERCENT       0      share of v2's /predict answered 500 (fault injection)\n", published.Text);
         Assert.DoesNotContain("parameter ", published.Text);
     }
 
@@ -139,13 +140,13 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
     [Theory]
     [InlineData("api-v1", "v1", "false")]
     [InlineData("api-v2", "v2", "true")]
-    public void Each_api_service_runs_its_variant_and_model_from_the_image(string service, string variant, string debug)
+    public void Each_api_service_runs_its_variant_and_model_from_the_mounted_store(string service, string variant, string debug)
     {
         var env = Compose.Services[service].Environment;
         var expected = new Dictionary<string, string?>
         {
             ["Serving__Variant"] = variant,
-            ["Serving__ModelPath"] = $"/app/models/sentiment-{variant}.zip",
+            ["Serving__ModelPath"] = $"/models/sentiment-{variant}.zip",
             ["Serving__IncludeDebugFields"] = debug,
             // Thread pools sized for more replicas than cores (AppHost's Api/ApiResourceBuilderExtensions.cs).
             ["DOTNET_ThreadPool_ForceMinWorkerThreads"] = "1",
@@ -153,7 +154,15 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
         };
         // The champion copies the requests the gateway marks X-Shadow: 1 to the challenger.
         if (variant == "v1") expected["Serving__ShadowUrl"] = "http://api-v2:8080";
+        // Fault injection, the challenger's alone, off unless the variables are set.
+        if (variant == "v2")
+        {
+            expected["Serving__FaultPercent"] = "${API_V2_FAULT_PERCENT:-0}";
+            expected["Serving__FaultDelayMs"] = "${API_V2_FAULT_DELAY_MS:-0}";
+        }
         Assert.Equal(expected, env);
+        // Models are not in the image: the repository's models/ (the store the selection files live in), read-only.
+        Assert.Contains(Compose.Services[service].Mounts, m => m.Source == RepoLayout.Path("models") && m.Target == "/models" && m.ReadOnly);
     }
 
     [Fact]
@@ -182,6 +191,8 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             ["SCRAPE_GATEWAY"] = "gateway-exporter:9113",
             ["RETENTION_TIME"] = "${PROMETHEUS_RETENTION_TIME:-15d}",
             ["RETENTION_SIZE"] = "${PROMETHEUS_RETENTION_SIZE:-512MB}",
+            // The canary weight file on the gateway's internal port (job gateway-canary).
+            ["SCRAPE_GATEWAY_CANARY"] = "gateway:8081",
         }, Compose.Services["prometheus"].Environment);
     }
 
@@ -243,11 +254,19 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
     }
 
     [Fact]
-    public void The_gateway_alone_mounts_the_certificate_folder_and_prometheus_keeps_its_data_in_a_volume()
+    public void The_apis_mount_the_model_store_the_gateway_its_certificate_folder_and_prometheus_keeps_its_data_in_a_volume()
     {
         var mounts = Compose.Services.Values.SelectMany(s => s.Mounts.Select(m =>
             $"{s.Name}: {(m.Source is null ? "(volume)" : Path.GetRelativePath(RepoLayout.Root, m.Source))} -> {m.Target}{(m.ReadOnly ? " (ro)" : "")}"));
-        Assert.Equal(["gateway: deployments/nginx/certs -> /etc/nginx/certs", "prometheus: (volume) -> /var/lib/prometheus/metrics2"], mounts);
+        Assert.Equal(
+        [
+            "api-v1: models -> /models (ro)",
+            "api-v2: models -> /models (ro)",
+            "gateway: deployments/nginx/certs -> /etc/nginx/certs",
+            // The canary weight set at run time (canary-weight.sh) outlives the container.
+            "gateway: (volume) -> /var/lib/gateway",
+            "prometheus: (volume) -> /var/lib/prometheus/metrics2",
+        ], mounts);
     }
 
     [Fact]

@@ -45,7 +45,9 @@ public sealed partial class GatewayLayoutTests
     [Fact]
     public void Every_template_is_rendered_by_a_script_and_names_only_values_it_is_given()
     {
-        var scripts = string.Join("\n", Directory.GetFiles(Nginx("docker-entrypoint.d")).Select(File.ReadAllText));
+        // The entrypoint's scripts, the helpers they share (lib/gateway.sh renders the canary split for
+        // them and for canary-weight.sh) and canary-weight.sh.
+        var scripts = string.Join("\n", Directory.GetFiles(Nginx("docker-entrypoint.d")).Append(Nginx("lib", "gateway.sh")).Append(Nginx("canary-weight.sh")).Select(File.ReadAllText));
         foreach (var template in Directory.GetFiles(Nginx("templates"), "*.template"))
         {
             var name = Path.GetFileName(template);

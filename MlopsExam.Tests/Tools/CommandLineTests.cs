@@ -82,9 +82,17 @@ public sealed partial class CommandLineTests
     {
         "MlopsExam.Training" => TrainingCommands.Create(),
         "MlopsExam.LoadTest" => LoadTestCommand.Create(),
-        "MlopsExam.Reports" => new RootCommand { AbCommand.Create() },
+        "MlopsExam.Reports" => Reports(),
         _ => throw new ArgumentOutOfRangeException(nameof(project)),
     };
+
+    private static RootCommand Reports()
+    {
+        var root = new RootCommand { AbCommand.Create() };
+        foreach (var command in MlopsExam.Reports.Rollout.RolloutCommand.Create())
+            root.Subcommands.Add(command);
+        return root;
+    }
 
     /// <summary>The arguments of each <c>dotnet run --project PROJECT ... -- ARGS</c> line of the Makefile,
     /// its variables replaced by sample values.</summary>
@@ -98,6 +106,7 @@ public sealed partial class CommandLineTests
                 "LOADTEST_ARGS" => "--duration 20 --clients 32",
                 "CHAOS_ARGS" => "--daemon-restart --within 45",
                 "SOAK_MINUTES" => "10",
+                "ROLLOUT_ARGS" => "--steps 5,50,100 --interval 15s --min-requests 20 --max-wait 2m --failure-limit 2 --max-p99-ms 300",
                 var name => $"/sample/{name.ToLowerInvariant()}",
             })))
             .ToList();

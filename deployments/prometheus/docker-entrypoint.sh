@@ -6,6 +6,7 @@
 #   SCRAPE_API_V1    required  API v1 replicas   -> labels service=api, variant=v1
 #   SCRAPE_API_V2    required  API v2 replicas   -> labels service=api, variant=v2
 #   SCRAPE_GATEWAY   required  nginx exporter    -> label  service=gateway
+#   SCRAPE_GATEWAY_CANARY  optional  the gateway's internal port (canary weight) -> job gateway-canary
 #   RESOLVE_INTERVAL 15        seconds between re-resolutions
 #   RETENTION_TIME   15d       samples older than this are dropped
 #   RETENTION_SIZE   512MB     and the oldest blocks above this disk use
@@ -68,6 +69,11 @@ JSON
     write_if_changed "$TARGET_DIR/gateway.json" <<JSON
 [
   {"targets": [$(expand_targets "$SCRAPE_GATEWAY")], "labels": {"service": "gateway"}}
+]
+JSON
+    write_if_changed "$TARGET_DIR/gateway-canary.json" <<JSON
+[
+  {"targets": [$(expand_targets "${SCRAPE_GATEWAY_CANARY:-}")], "labels": {"service": "gateway"}}
 ]
 JSON
 }

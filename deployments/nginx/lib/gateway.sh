@@ -5,6 +5,8 @@
 # What the scripts write at run time (a tmpfs under compose and the AppHost), read by nginx.
 GEN_DIR=/run/nginx/generated
 TEMPLATE_DIR=/etc/nginx/templates
+# What must outlive a restart (the canary weight set at run time): a volume (gateway-state).
+STATE_DIR=/var/lib/gateway
 
 # The names' resolution, split_list and resolve.
 . /usr/local/lib/mlopsexam/resolve.sh
@@ -50,4 +52,21 @@ render_file() { # TARGET TEMPLATE NAME=VALUE...
         render "$@"
     } > "$target.tmp"
     install_file "$target.tmp" "$target"
+}
+
+# $canary_pool for PERCENT % of clients to api_v2 (conf.d/ab-routing.conf): a split_clients block
+# strictly between 0 and 100 %, a constant map for 0 or 100 %, which split_clients cannot express.
+render_canary() { # PERCENT
+    case $1 in
+        0) render_file canary-pool.conf canary-pool.fixed.conf.template CANARY_POOL=api_v1 ;;
+        100) render_file canary-pool.conf canary-pool.fixed.conf.template CANARY_POOL=api_v2 ;;
+        *) render_file canary-pool.conf canary-pool.split.conf.template CANARY_PERCENT="$1" ;;
+    esac
+}
+
+# The weight in force for Prometheus (job gateway-canary): sites/internal.conf serves this file on
+# the internal port as /canary/metrics.
+write_canary_metrics() { # PERCENT
+    render canary.prom.template CANARY_PERCENT="$1" CHANGED_AT="$(date +%s)" > "$GEN_DIR/canary.prom.tmp"
+    install_file "$GEN_DIR/canary.prom.tmp" "$GEN_DIR/canary.prom"
 }

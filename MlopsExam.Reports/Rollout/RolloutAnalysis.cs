@@ -1,0 +1,107 @@
+namespace MlopsExam.Reports.Rollout;
+
+/// <summary>What one variant did since its step began: requests, non-2xx (its own, plus requests
+/// routed to it that its backup answered), p99 of the API's handling in milliseconds (NaN: no data).</summary>
+public sealed record VariantFigures(double Requests, double Errors, double P99Ms)
+{
+    public double ErrorRatio => Requests > 0 ? Errors / Requests : 0;
+}
+
+/// <summary>The thresholds of one check, in Flagger's spirit (issue 16).</summary>
+public sealed record RolloutThresholds
+{
+    /// <summary>Requests each variant must have served before a check counts.</summary>
+    public int MinRequests { get; init; } = 50;
+    /// <summary>v2's error ratio at most this (0.01: 1 %) ...</summary>
+    public double MaxErrorRatio { get; init; } = 0.01;
+    /// <summary>... and at most v1's plus this (0.01: one point).</summary>
+    public double MaxErrorRatioOverV1 { get; init; } = 0.01;
+    /// <summary>v2's p99 at most this many times v1's ...</summary>
+    public double MaxP99Ratio { get; init; } = 2;
+    /// <summary>... and at most this, in milliseconds.</summary>
+    public double MaxP99Ms { get; init; } = 500;
+    /// <summary>A v2 p99 under this (milliseconds) passes the ratio rule: below it the histogram's
+    /// buckets (5, 10 ms) and one busy core make a 2 x ratio noise, not a slower model.</summary>
+    public double P99FloorMs { get; init; } = 10;
+    /// <summary>With shadow traffic, v2 agrees with v1's served label at least this often.</summary>
+    public double MinAgreement { get; init; } = 0.8;
+}
+
+public enum Verdict { Hold, Pass, Fail }
+
+/// <summary>The outcome of comparing v2 with v1 at one weight, with the figures and the reasons.</summary>
+public sealed record Check(int Weight, Verdict Verdict, string Reason, VariantFigures V1, VariantFigures V2, double? Agreement);
+
+public enum RolloutAction { Wait, Advance, Promote, Rollback }
+
+/// <summary>
+/// The rollout's decisions, free of I/O: <see cref="Analyse"/> turns figures into a verdict,
+/// <see cref="RolloutPlan"/> turns verdicts into actions (next step, wait, promote, roll back).
+/// </summary>
+public static class RolloutAnalysis
+{
+    public static Check Analyse(int weight, VariantFigures v1, VariantFigures v2, double? agreement, RolloutThresholds t)
+    {
+        // Too little traffic says nothing: hold the step (the plan ends it after --max-wait).
+        if (v2.Requests < t.MinRequests || (v1.Requests < t.MinRequests && weight < 100))
+            return new(weight, Verdict.Hold, $"too little traffic: v1 {v1.Requests:F0}, v2 {v2.Requests:F0} requests (need {t.MinRequests} each)", v1, v2, agreement);
+
+        var failures = new List<string>();
+        if (v2.ErrorRatio > t.MaxErrorRatio)
+            failures.Add($"v2 error ratio {v2.ErrorRatio:P2} > {t.MaxErrorRatio:P2}");
+        if (weight < 100 && v2.ErrorRatio > v1.ErrorRatio + t.MaxErrorRatioOverV1)
+            failures.Add($"v2 error ratio {v2.ErrorRatio:P2} > v1's {v1.ErrorRatio:P2} + {t.MaxErrorRatioOverV1 * 100:F1} pt");
+        if (double.IsNaN(v2.P99Ms))
+            failures.Add("no p99 for v2");
+        else
+        {
+            if (v2.P99Ms > t.MaxP99Ms)
+                failures.Add($"v2 p99 {v2.P99Ms:F1} ms > {t.MaxP99Ms:F0} ms");
+            if (weight < 100 && !double.IsNaN(v1.P99Ms) && v2.P99Ms > t.P99FloorMs && v2.P99Ms > t.MaxP99Ratio * v1.P99Ms)
+                failures.Add($"v2 p99 {v2.P99Ms:F1} ms > {t.MaxP99Ratio:G} x v1's {v1.P99Ms:F1} ms");
+        }
+        if (agreement is { } a && a < t.MinAgreement)
+            failures.Add($"agreement {a:P1} < {t.MinAgreement:P0}");
+
+        return failures.Count == 0
+            ? new(weight, Verdict.Pass, "within thresholds", v1, v2, agreement)
+            : new(weight, Verdict.Fail, string.Join("; ", failures), v1, v2, agreement);
+    }
+}
+
+/// <summary>
+/// Steps of weight, as Argo Rollouts' <c>setWeight</c> steps with an analysis each: a passed check
+/// moves to the next weight (or promotes after the last); a failed one is retried at the same
+/// weight until <c>failureLimit</c> failures in all, then rolls back; a held one (too little
+/// traffic) waits, and rolls back once the step has waited longer than <c>maxWait</c>.
+/// </summary>
+public sealed class RolloutPlan(IReadOnlyList<int> steps, int failureLimit, TimeSpan maxWait)
+{
+    public IReadOnlyList<int> Steps { get; } = steps.Count > 0 && steps.All(s => s is > 0 and <= 100) && steps.SequenceEqual(steps.Order())
+        ? steps
+        : throw new ArgumentException($"Steps must be rising percentages in 1..100: {string.Join(',', steps)}", nameof(steps));
+
+    public int FailureLimit { get; } = failureLimit;
+    public int StepIndex { get; private set; }
+    public int Failures { get; private set; }
+    public int Weight => Steps[StepIndex];
+
+    /// <param name="check">The check at <see cref="Weight"/>.</param>
+    /// <param name="waitedAtStep">How long this step has run so far.</param>
+    public RolloutAction Next(Check check, TimeSpan waitedAtStep)
+    {
+        switch (check.Verdict)
+        {
+            case Verdict.Pass when StepIndex == Steps.Count - 1:
+                return RolloutAction.Promote;
+            case Verdict.Pass:
+                StepIndex++;
+                return RolloutAction.Advance;
+            case Verdict.Fail:
+                Failures++;
+                return Failures >= FailureLimit ? RolloutAction.Rollback : RolloutAction.Wait;
+            default:
+                return waitedAtStep > maxWait ? RolloutAction.Rollback : RolloutAction.Wait;
+        }
+    }
+}
