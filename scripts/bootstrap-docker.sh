@@ -96,8 +96,16 @@ start_daemon() {
   if docker info >/dev/null 2>&1; then return; fi
   need_root
   log "starting dockerd (log: $DOCKERD_LOG)"
-  # setsid: the daemon outlives this script; make down/clean leave it running.
-  setsid dockerd >"$DOCKERD_LOG" 2>&1 < /dev/null &
+  # setsid: the daemon outlives this script; make down/clean leave it running. It must not keep
+  # the caller's other descriptors either (a flock the caller holds, a pipe a test reads to its
+  # end): the subshell closes every one above stderr before it becomes dockerd.
+  (
+    for fd in /proc/self/fd/*; do
+      n=${fd##*/}
+      if [ "$n" -gt 2 ] 2>/dev/null; then eval "exec $n>&-" 2>/dev/null || true; fi
+    done
+    exec setsid dockerd >"$DOCKERD_LOG" 2>&1 < /dev/null
+  ) &
   for _ in $(seq 1 60); do
     if docker info >/dev/null 2>&1; then log "dockerd is up"; return; fi
     sleep 1
