@@ -1,6 +1,7 @@
 using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
+using MlopsExam.Api.PayloadLog;
 using MlopsExam.Api.Predict;
 using MlopsExam.Api.Serving;
 using MlopsExam.Model;
@@ -33,6 +34,7 @@ public static partial class ShadowEndpoints
         SentimentModel model,
         IOptions<ServingOptions> options,
         PredictionMetrics metrics,
+        PayloadLogQueue payloadLog,
         ILogger<ShadowRequest> logger,
         CancellationToken ct)
     {
@@ -63,7 +65,11 @@ public static partial class ShadowEndpoints
         if (copy?.ServedLabel is not ("positive" or "negative"))
             return Invalid(serving, logger, requestId, "served_label", "The field 'servedLabel' must be 'positive' or 'negative'.");
 
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var prediction = model.Predict(outcome.Request.Sentence);
+        if (payloadLog.Enabled)
+            payloadLog.Offer(PredictEndpoints.Record(outcome.Request.Sentence, requestId, shadow: true, serving, model, prediction,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started), clientKey: null));
         var agrees = prediction.Label == copy.ServedLabel;
         metrics.ShadowPredicted(prediction.Label, agrees);
         LogShadow(logger, requestId, copy.ServedLabel, prediction.Label, agrees,
