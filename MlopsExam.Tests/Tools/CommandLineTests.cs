@@ -96,6 +96,7 @@ public sealed partial class CommandLineTests
             {
                 "BENCH_RUNS" => "5",
                 "LOADTEST_ARGS" => "--duration 20 --clients 32",
+                "TRAIN_FEEDBACK_ARGS" => "--feedback /sample/feedback.tsv",
                 var name => $"/sample/{name.ToLowerInvariant()}",
             })))
             .ToList();
