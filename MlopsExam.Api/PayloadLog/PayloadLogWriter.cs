@@ -39,7 +39,9 @@ public sealed partial class PayloadLogWriter(
                     backoff = TimeSpan.Zero;
                     await RetentionAsync(stoppingToken);
                 }
-                catch (Exception ex) when (ex is NpgsqlException or TimeoutException or IOException or InvalidOperationException)
+                // Any failure of a batch, not only the database's: an exception escaping ExecuteAsync would stop the
+                // host (BackgroundServiceExceptionBehavior.StopHost), and the log must never take predictions down.
+                catch (Exception ex) when (ex is not OperationCanceledException || !stoppingToken.IsCancellationRequested)
                 {
                     queue.Dropped(batch.Count);
                     backoff = backoff == TimeSpan.Zero ? TimeSpan.FromSeconds(1) : TimeSpan.FromTicks(Math.Min(backoff.Ticks * 2, TimeSpan.FromSeconds(30).Ticks));
