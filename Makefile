@@ -131,8 +131,11 @@ swarm-down: ## Remove the Swarm stack (the swarm itself stays; `docker swarm lea
 ##@ Model
 
 .PHONY: train
-train: ## Retrain v1 and v2 from SST-2 (SST2_DIR) into models/, with their metrics files
-	dotnet run --project MlopsExam.Training -c Release -- train --data "$(SST2_DIR)" --out models --variant all
+# make train FEEDBACK_TSV=.artifacts/feedback/feedback.tsv: the feedback set (make feedback-export) appended to
+# SST-2 train. Unset (the default), training reads SST-2 alone and rebuilds the committed models byte for byte.
+TRAIN_FEEDBACK_ARGS = $(if $(FEEDBACK_TSV),--feedback "$(FEEDBACK_TSV)")
+train: ## Retrain v1 and v2 from SST-2 (SST2_DIR) into models/, with their metrics files; FEEDBACK_TSV=... adds the feedback set to train
+	dotnet run --project MlopsExam.Training -c Release -- train --data "$(SST2_DIR)" --out models --variant all $(TRAIN_FEEDBACK_ARGS)
 
 .PHONY: bench
 bench: ## v1 vs v2: accuracy (SST-2 test, each uci-sls file), capability table, latency (median of BENCH_RUNS runs)
@@ -160,6 +163,10 @@ soak: ## SOAK_MINUTES (30) of load at half capacity on the compose stack: memory
 	dotnet run --project MlopsExam.LoadTest -c Release -- soak --minutes $(SOAK_MINUTES)
 
 ##@ Experiments
+
+.PHONY: feedback-export
+feedback-export: ## The feedback labels of the compose stack as SST-2 TSV, .artifacts/feedback/feedback.tsv (make train FEEDBACK_TSV=...)
+	@./scripts/feedback-export.sh .artifacts/feedback/feedback.tsv
 
 .PHONY: ab-report
 ab-report: ## v1 vs v2 over the last 5 min from Prometheus: a table here, .artifacts/ab-report.png and .json

@@ -1,5 +1,7 @@
+using MlopsExam.Api.Feedback;
 using MlopsExam.Api.Logging;
 using MlopsExam.Api.OpenApi;
+using MlopsExam.Api.PayloadLog;
 using MlopsExam.Api.Predict;
 using MlopsExam.Api.Serving;
 using MlopsExam.Api.Shadow;
@@ -17,6 +19,11 @@ if (stdoutFlush is not null) builder.Logging.WriteConsoleLinesToBuffer();
 builder.AddSentimentServing();
 // Copies of the requests the gateway marks go to the challenger (Serving:ShadowUrl), in the background.
 builder.Services.AddShadowTraffic();
+// Every answer to PostgreSQL off the request path, and the feedback labels (ConnectionStrings:postgres; off without it).
+builder.AddPayloadLog();
+builder.Services.AddSingleton(sp => new FeedbackStore(
+    sp.GetRequiredService<Microsoft.Extensions.Options.IOptions<PayloadLogOptions>>(),
+    sp.GetRequiredService<System.Diagnostics.Metrics.IMeterFactory>(), sp.GetService<PayloadLogDatabase>()));
 builder.Services.AddPredictOpenApi();
 
 var app = builder.Build();
@@ -31,6 +38,7 @@ app.UseStatusCodePages();
 
 app.MapDefaultEndpoints();
 app.MapPredictEndpoints();  // POST /predict
+app.MapFeedbackEndpoints(); // POST /feedback: the true label of an answered request
 app.MapShadowEndpoints();   // POST /shadow: internal, the challenger's side of shadow traffic (the gateway never routes it)
 app.MapOpenApi();           // /openapi/v1.json (PredictOpenApi.DocumentPath), generated from the endpoints
 

@@ -6,6 +6,7 @@ using MlopsExam.AppHost.Api;
 using MlopsExam.AppHost.Compose;
 using MlopsExam.AppHost.Gateway;
 using MlopsExam.AppHost.Parameters;
+using MlopsExam.AppHost.Postgres;
 using MlopsExam.AppHost.Prometheus;
 using MlopsExam.AppHost.Publishing;
 
@@ -79,6 +80,23 @@ builder.AddPrometheus("prometheus")
     .WaitForAll(apiV1)
     .WaitForAll(apiV2)
     .WaitFor(gatewayExporter);
+
+// The database's password: generated on first run and kept in the AppHost's user secrets; compose reads
+// the file `make env` generates. Either way the server and the API read it from a file.
+var postgresPassword = builder.AddParameter("postgres-password",
+        new GenerateParameterDefault { MinLength = 24, Special = false }, secret: true, persist: true)
+    .WithDescription("password of the postgres user");
+
+// The payload log and the feedback labels (MlopsExam.Api/PayloadLog, Feedback): PostgreSQL, on the internal
+// network only.
+// 384M: shared_buffers (128MB, Debian's default) and a few backends, with headroom (docs/reliability.md).
+var postgres = builder.AddFeedbackPostgres("postgres", postgresPassword)
+    .WithMemoryLimit("384M");
+
+// Every answer (and every shadow prediction) is logged, off the request path; feedback labels are stored.
+// No WaitFor: a replica serves predictions while the database is down (the log drops and counts).
+apiV1.WithPayloadLog(postgres, postgresPassword);
+apiV2.WithPayloadLog(postgres, postgresPassword);
 
 // Under `make run`, Docker restarts a crashed container (Reliability.cs); the published files have their own policy.
 builder.RestartCrashedContainers();

@@ -18,8 +18,23 @@ public sealed record VariantRow(
     Proportion ShadowPositive,
     IReadOnlyDictionary<string, long> ShadowCopies);
 
+/// <summary>Live accuracy of one served variant and model from the feedback labels of the last hour
+/// (deployments/prometheus/rules/feedback.rules.yml): correct labels / labels, with a 95 % Wilson interval.</summary>
+public sealed record FeedbackAccuracy(string Variant, string ModelId, Proportion Accuracy);
+
 public sealed record AbReport(DateTimeOffset At, string Prometheus, string Window, IReadOnlyList<VariantRow> Variants)
 {
+    /// <summary>Accuracy per served variant and model from the feedback labels (empty: no feedback in the last hour).</summary>
+    public IReadOnlyList<FeedbackAccuracy> Feedback { get; init; } = [];
+
+    /// <summary>The feedback series read (deployments/prometheus/rules/feedback.rules.yml), by served_variant and served_model_id.</summary>
+    public static class FeedbackSeries
+    {
+        public const string Labels = "served_variant:sentiment_feedback_labels:increase1h";
+        public const string Correct = "served_variant:sentiment_feedback_correct:increase1h";
+        public const string WindowText = "1h";
+    }
+
     /// <summary>The recorded series read (deployments/prometheus/rules/ab.rules.yml).</summary>
     public static class Series
     {
@@ -47,7 +62,24 @@ public sealed record AbReport(DateTimeOffset At, string Prometheus, string Windo
         var results = new Dictionary<string, IReadOnlyList<PromSample>>();
         foreach (var series in Series.All)
             results[series] = await prometheus.QueryAsync(series, ct);
-        return Build(results, prometheusUrl, at);
+        var labels = await prometheus.QueryAsync(FeedbackSeries.Labels, ct);
+        var correct = await prometheus.QueryAsync(FeedbackSeries.Correct, ct);
+        return Build(results, prometheusUrl, at) with { Feedback = BuildFeedback(labels, correct) };
+    }
+
+    /// <summary>One accuracy per (served variant, model) with labels; counts rounded as increase() extrapolates.</summary>
+    internal static IReadOnlyList<FeedbackAccuracy> BuildFeedback(IReadOnlyList<PromSample> labels, IReadOnlyList<PromSample> correct)
+    {
+        static (string, string) Key(PromSample s) => (s.Labels.GetValueOrDefault("served_variant") ?? "", s.Labels.GetValueOrDefault("served_model_id") ?? "");
+        static long Round(double v) => double.IsFinite(v) ? (long)Math.Round(v, MidpointRounding.AwayFromZero) : 0;
+        var right = correct.GroupBy(Key).ToDictionary(g => g.Key, g => Round(g.Sum(s => s.Value)));
+        return labels.GroupBy(Key)
+            .Select(g => (Key: g.Key, Trials: Round(g.Sum(s => s.Value))))
+            .Where(g => g.Trials > 0 && g.Key.Item1.Length > 0)
+            .OrderBy(g => g.Key.Item1, StringComparer.Ordinal).ThenBy(g => g.Key.Item2, StringComparer.Ordinal)
+            .Select(g => new FeedbackAccuracy(g.Key.Item1, g.Key.Item2,
+                Wilson.Interval(Math.Min(right.GetValueOrDefault(g.Key), g.Trials), g.Trials)))
+            .ToList();
     }
 
     internal static AbReport Build(IReadOnlyDictionary<string, IReadOnlyList<PromSample>> results, string prometheusUrl, DateTimeOffset at)
@@ -115,6 +147,10 @@ public sealed record AbReport(DateTimeOffset At, string Prometheus, string Windo
             text.AppendLine($"shadow copies from {row.Variant}: " + string.Join(", ", row.ShadowCopies.OrderBy(c => c.Key, StringComparer.Ordinal).Select(c => $"{c.Key} {c.Value}")));
         foreach (var row in Variants.Where(r => r.ShadowPositive.HasData))
             text.AppendLine($"{row.Variant} on the shadowed requests: positive rate {Percent(row.ShadowPositive)}");
+        foreach (var f in Feedback)
+            text.AppendLine($"accuracy from feedback (last {FeedbackSeries.WindowText}), {f.Variant} ({f.ModelId}): {Percent(f.Accuracy)}");
+        if (Feedback.Count == 0)
+            text.AppendLine($"accuracy from feedback (last {FeedbackSeries.WindowText}): no labels (POST /feedback)");
         text.AppendLine("Rates: value (count/total) [95 % Wilson interval]. Intervals that do not overlap: a difference");
         text.AppendLine("unlikely to be chance; overlapping: not shown by this much traffic. Agreement: share of the");
         text.AppendLine("requests copied to a variant (SHADOW_PERCENT) where it gave the label the client was served.");

@@ -37,6 +37,25 @@ internal sealed class Sst2Dataset
     }
 
     /// <summary>
+    /// This dataset with <paramref name="feedbackTsv"/> (make feedback-export: SST-2's format) appended to the training
+    /// split; dev and test stay SST-2's, so the metrics still compare with the committed models. The file's sha256 is
+    /// recorded under "feedback.tsv (appended to train)", which is how the metrics file says the feedback set was used.
+    /// </summary>
+    public Sst2Dataset WithFeedback(string feedbackTsv)
+    {
+        var extra = Sst2File.Read(feedbackTsv);
+        using var stream = File.OpenRead(feedbackTsv);
+        var sha = new SortedDictionary<string, string>(Sha256.ToDictionary(), StringComparer.Ordinal)
+        {
+            [FeedbackKey] = Convert.ToHexStringLower(SHA256.HashData(stream)),
+        };
+        return new Sst2Dataset(Directory, [.. Train, .. extra], Dev, Test, sha);
+    }
+
+    /// <summary>The metrics file's key for the feedback set's sha256.</summary>
+    public const string FeedbackKey = "feedback.tsv (appended to train)";
+
+    /// <summary>
     /// Rows as the pipeline sees them: normalised exactly as <see cref="SentimentModel"/> normalises
     /// a served sentence, so training and serving agree.
     /// </summary>

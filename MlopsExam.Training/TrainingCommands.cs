@@ -28,6 +28,12 @@ internal static class TrainingCommands
         Description = "UCI Sentiment Labelled Sentences, measured and never trained on [default: UCI_SLS_DIR, else ../shared/data/uci-sls]",
     };
 
+    private static readonly Option<string?> Feedback = new("--feedback")
+    {
+        HelpName = "FILE",
+        Description = "Extra training rows in SST-2's format (make feedback-export); without it training is SST-2 alone, byte for byte reproducible",
+    };
+
     public static RootCommand Create()
     {
         var output = ModelsOption("--out", "--models", "Where the models and their metrics files are written");
@@ -35,7 +41,7 @@ internal static class TrainingCommands
         variants.AcceptOnlyFromAmong([.. Variants.All.Select(v => v.Name), "all"]);
         var train = new Command("train", "Fit v1 and v2 on SST-2 train; write models/sentiment-<v>.zip and .metrics.json (make train)")
         {
-            Data, OutOfDomainData, output, variants,
+            Data, OutOfDomainData, output, variants, Feedback,
         };
         train.SetAction(parse => Guarded(() => Train(parse, parse.GetValue(output)!, parse.GetValue(variants)!)));
 
@@ -86,6 +92,12 @@ internal static class TrainingCommands
         var root = RepoRoot.Find();
         var dataDir = DataDir(parse, root);
         var data = Sst2Dataset.Load(dataDir);
+        if (parse.GetValue(Feedback) is { Length: > 0 } feedback)
+        {
+            var trainRows = data.Train.Count;
+            data = data.WithFeedback(RepoRoot.Resolve(feedback, root));
+            Console.WriteLine($"feedback: {data.Train.Count - trainRows} rows from {feedback} appended to SST-2 train");
+        }
         var trainer = new ModelTrainer(data, Seed, LoadOutOfDomain(parse, root));
         var modelsDir = RepoRoot.Resolve(output, root);
         Console.WriteLine($"SST-2 from {dataDir}: {data.Train.Count} train, {data.Dev.Count} dev, {data.Test.Count} test; ML.NET {ModelTrainer.MlNetVersion}; seed {Seed}");

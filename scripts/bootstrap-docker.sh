@@ -53,17 +53,22 @@ install_engine() {
 
 # What the tests and `make predict` call on the host: curl (HTTP/2 bursts), openssl (TLS
 # handshakes), jq (request bodies), promtool (the recording rules' unit tests; Debian ships it in
-# the prometheus package). Present on most machines; installed when one is missing.
+# the prometheus package), PostgreSQL's server binaries (the feedback tests start a throwaway
+# server on 127.0.0.1: MlopsExam.Tests/Infrastructure/LocalPostgres.cs; Debian's postgresql package,
+# whose own cluster is not started, see policy-rc.d below). Present on most machines; installed
+# when one is missing.
 install_host_tools() {
   local missing=() tool
   for tool in curl openssl jq promtool; do
     command -v "$tool" >/dev/null 2>&1 || missing+=("$([ "$tool" = promtool ] && echo prometheus || echo "$tool")")
   done
+  compgen -G '/usr/lib/postgresql/*/bin/initdb' >/dev/null || missing+=(postgresql)
   [ ${#missing[@]} -eq 0 ] && return
   need_root
   log "installing ${missing[*]}"
   apt_update_once
-  # The prometheus package would start its own server on :9090, where the stacks publish theirs:
+  # The prometheus package would start its own server on :9090, where the stacks publish theirs
+  # (and postgresql its cluster on :5432):
   # a policy-rc.d (unless the machine has one) tells its install not to start anything.
   local policy=/usr/sbin/policy-rc.d own_policy=0
   if [ ! -e "$policy" ]; then printf '#!/bin/sh\nexit 101\n' > "$policy"; chmod 755 "$policy"; own_policy=1; fi
@@ -72,6 +77,9 @@ install_host_tools() {
   # Nor at the next boot (systemd machines): only promtool is wanted.
   if [[ " ${missing[*]} " == *" prometheus "* ]] && command -v systemctl >/dev/null 2>&1; then
     systemctl disable prometheus >/dev/null 2>&1 || true
+  fi
+  if [[ " ${missing[*]} " == *" postgresql "* ]] && command -v systemctl >/dev/null 2>&1; then
+    systemctl disable postgresql >/dev/null 2>&1 || true
   fi
 }
 

@@ -7,6 +7,7 @@
 #  2. The gateway's secret file .secrets/basic_auth_password and its certificate
 #     folder (scripts/prepare-gateway-files.sh), every time: from BASIC_AUTH_PASSWORD
 #     in the environment when set (a grader's admin:admin, say), else from .env.
+#  3. .secrets/postgres_password, the database password, when absent (see below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f .env ] && [ -f dist.env ]; then
@@ -26,3 +27,14 @@ chmod 600 .env
 password=${BASIC_AUTH_PASSWORD:-$(sed -n 's/^BASIC_AUTH_PASSWORD=//p' .env | tail -1)}
 [ -n "$password" ] || { echo "generate-env: no BASIC_AUTH_PASSWORD in the environment or in .env" >&2; exit 1; }
 printf '%s' "$password" | ./scripts/prepare-gateway-files.sh --secret .secrets/basic_auth_password
+
+# 3. The database password (.secrets/postgres_password), when absent: random, never in .env (nothing but
+#    the server and the API need it). Mode 0444: the server (uid 999) and the API (another uid) read it
+#    through compose's bind mount; the 0700 folder keeps other local users out. Delete it to rotate it
+#    together with the postgres-data volume (initdb reads it on first start only).
+if [ ! -s .secrets/postgres_password ]; then
+  mkdir -p .secrets && chmod 0700 .secrets
+  (umask 077 && openssl rand -base64 32 | tr -dc 'A-Za-z0-9' | head -c 24 > .secrets/postgres_password)
+  chmod 0444 .secrets/postgres_password
+  echo "wrote .secrets/postgres_password (database password for the compose stack)"
+fi

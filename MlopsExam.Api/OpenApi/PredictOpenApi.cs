@@ -26,6 +26,7 @@ public static class PredictOpenApi
         {
             options.AddDocumentTransformer(DescribeDocument);
             options.AddOperationTransformer(DescribePredict);
+            options.AddOperationTransformer(DescribeFeedback);
             options.AddSchemaTransformer(NumbersAsWritten);
             options.AddSchemaTransformer(DescribeContracts);
         });
@@ -78,6 +79,41 @@ public static class PredictOpenApi
                 described.Description = description;
     }
 
+    /// <summary>POST /feedback: its body (read by hand, as /predict's) and what each answer means.</summary>
+    private static async Task DescribeFeedback(OpenApiOperation operation, OpenApiOperationTransformerContext context, CancellationToken ct)
+    {
+        if (context.Description.RelativePath != "feedback") return;
+        var schema = await context.GetOrCreateSchemaAsync(typeof(Feedback.FeedbackRequest), null, ct);
+        context.Document!.AddComponent<IOpenApiSchema>(nameof(Feedback.FeedbackRequest), schema);
+        operation.Description = "The true label of a request answered by /predict (its requestId). Stored once per request, " +
+            "then used for live accuracy per variant and as training data (make feedback-export).";
+        operation.RequestBody = new OpenApiRequestBody
+        {
+            Required = true,
+            Description = "UTF-8 JSON: {\"requestId\": \"<the answer's requestId>\", \"label\": \"positive\" | \"negative\"}.",
+            Content = new Dictionary<string, OpenApiMediaType>
+            {
+                ["application/json"] = new() { Schema = new OpenApiSchemaReference(nameof(Feedback.FeedbackRequest), context.Document) },
+            },
+        };
+        foreach (var (status, description) in FeedbackResponseDescriptions)
+            if (operation.Responses?.TryGetValue(status, out var response) == true && response is OpenApiResponse described)
+                described.Description = description;
+    }
+
+    private static readonly (string Status, string Description)[] FeedbackResponseDescriptions =
+    [
+        ("202", "The label is committed ('duplicate': it already was, with the same label)."),
+        ("400", "Invalid body: malformed JSON, a field missing, twice, not a string, not valid Unicode, or a label other than positive/negative."),
+        ("401", "No or wrong basic-auth credentials (from the gateway)."),
+        ("404", "No answer with this requestId is known (waited up to 2 s for its log row)."),
+        ("409", "Another label is already stored for this request; a label is never replaced."),
+        ("413", "The body exceeds the limit (16 KiB at the gateway, 32 KiB at the API)."),
+        ("415", "Not JSON, or JSON in a charset other than UTF-8."),
+        ("429", "Over the rate limit (shared with /predict); see Retry-After."),
+        ("503", "The database is unreachable and nothing was stored: send the same label again after Retry-After seconds."),
+    ];
+
     private static readonly (string Status, string Description)[] ResponseDescriptions =
     [
         ("200", "The prediction. The debug variant (v2) adds 'debug' and 'prediction_proba_dict'."),
@@ -108,6 +144,18 @@ public static class PredictOpenApi
     {
         if (context.JsonPropertyInfo is not null) return Task.CompletedTask; // types, not their uses
         var type = context.JsonTypeInfo.Type;
+
+        if (type == typeof(Feedback.FeedbackRequest))
+        {
+            schema.Description = "The true label of an answered request.";
+            var id = Property(schema, "requestId");
+            id.MinLength = 1;
+            id.MaxLength = Feedback.FeedbackRequestReader.MaxRequestIdLength;
+            id.Description = "The requestId of a /predict answer.";
+            var label = Property(schema, "label");
+            label.Enum = ["positive", "negative"];
+            label.Description = "The true sentiment of the sentence.";
+        }
 
         if (type == typeof(PredictRequest))
         {

@@ -2,6 +2,7 @@ using System.Diagnostics;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using MlopsExam.Api.Models;
+using MlopsExam.Api.PayloadLog;
 using MlopsExam.Api.Serving;
 using MlopsExam.Api.Shadow;
 using MlopsExam.Model;
@@ -44,6 +45,7 @@ public static partial class PredictEndpoints
         IOptions<ServingOptions> options,
         PredictionMetrics metrics,
         ShadowQueue shadow,
+        PayloadLogQueue payloadLog,
         ILogger<PredictRequest> logger,
         CancellationToken ct)
     {
@@ -88,6 +90,10 @@ public static partial class PredictEndpoints
         var elapsed = Stopwatch.GetElapsedTime(started);
         metrics.Predicted(prediction.Label, elapsed);
         LogPredicted(logger, prediction.Label, prediction.Confidence, serving.Variant, serving.InstanceId, requestId, elapsed.TotalMilliseconds);
+        // The payload log: a row queued (never waited for), written in batches by PayloadLogWriter.
+        if (payloadLog.Enabled)
+            payloadLog.Offer(Record(outcome.Request.Sentence, requestId, shadow: false, serving, model, prediction, elapsed,
+                http.Request.Headers[ClientKeyHeader].FirstOrDefault()));
         // Marked by the gateway (X-Shadow: 1): a copy for the challenger, sent in the background.
         // Nothing is allocated for the requests the gateway did not mark.
         if (ShadowQueue.IsMarked(http.Request))
@@ -116,6 +122,16 @@ public static partial class PredictEndpoints
             PredictionProbaDict = probabilities,
         });
     }
+
+    /// <summary>Request header with the key the canary split hashed (X-Client-Id, else the client address).</summary>
+    public const string ClientKeyHeader = "X-Client-Key";
+
+    /// <summary>A payload-log row for an answer (<paramref name="shadow"/>: a prediction on a shadow copy).</summary>
+    internal static PredictionRecord Record(string sentence, string requestId, bool shadow, ServingOptions serving,
+        SentimentModel model, SentimentPrediction prediction, TimeSpan elapsed, string? clientKey) =>
+        new(requestId, DateTime.UtcNow, shadow, serving.Variant, model.ModelId, model.Sha256,
+            serving.LogSentences ? sentence : null, PredictionRecord.Sha256Hex(sentence),
+            prediction.Label, prediction.PositiveProbability, elapsed.TotalMilliseconds, clientKey);
 
     /// <summary>The gateway's <c>$request_id</c> when there is one, else ASP.NET's own trace id.</summary>
     public static string RequestId(HttpContext http) =>

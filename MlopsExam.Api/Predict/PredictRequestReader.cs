@@ -169,7 +169,7 @@ public static class PredictRequestReader
     /// JSON in UTF-8, or the 415 that says what to send. The two spellings every client uses are
     /// matched without parsing the header; anything else is parsed once.
     /// </summary>
-    private static Outcome? ContentTypeProblem(string? contentType)
+    internal static Outcome? ContentTypeProblem(string? contentType)
     {
         if (string.Equals(contentType, "application/json", StringComparison.OrdinalIgnoreCase)
             || string.Equals(contentType, "application/json; charset=utf-8", StringComparison.OrdinalIgnoreCase))

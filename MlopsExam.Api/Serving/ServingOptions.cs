@@ -34,6 +34,9 @@ public sealed class ServingOptions
     [Range(1, 10_000)]
     public int MaxSentenceLength { get; set; } = 1000;
 
+    /// <summary>Whether the payload log keeps the sentence itself (true) or only its sha256 (false).</summary>
+    public bool LogSentences { get; set; } = true;
+
     /// <summary>Base URL of the challenger that receives shadow copies (e.g. <c>http://api-v2:8080</c>).
     /// Empty: requests marked <c>X-Shadow: 1</c> are answered as usual and not copied. Checked at
     /// start (an absolute URL) by <see cref="ShadowExtensions"/>.</summary>

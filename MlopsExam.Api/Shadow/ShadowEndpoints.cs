@@ -2,6 +2,7 @@ using System.Text.Json;
 using Microsoft.AspNetCore.Http.HttpResults;
 using Microsoft.Extensions.Options;
 using MlopsExam.Api.Models;
+using MlopsExam.Api.PayloadLog;
 using MlopsExam.Api.Predict;
 using MlopsExam.Api.Serving;
 using MlopsExam.Model;
@@ -34,6 +35,7 @@ public static partial class ShadowEndpoints
         ServingModel servingModel,
         IOptions<ServingOptions> options,
         PredictionMetrics metrics,
+        PayloadLogQueue payloadLog,
         ILogger<ShadowRequest> logger,
         CancellationToken ct)
     {
@@ -65,7 +67,11 @@ public static partial class ShadowEndpoints
             return Invalid(serving, logger, requestId, "served_label", "The field 'servedLabel' must be 'positive' or 'negative'.");
 
         var model = servingModel.Current;
+        var started = System.Diagnostics.Stopwatch.GetTimestamp();
         var prediction = model.Predict(outcome.Request.Sentence);
+        if (payloadLog.Enabled)
+            payloadLog.Offer(PredictEndpoints.Record(outcome.Request.Sentence, requestId, shadow: true, serving, model, prediction,
+                System.Diagnostics.Stopwatch.GetElapsedTime(started), clientKey: null));
         var agrees = prediction.Label == copy.ServedLabel;
         metrics.ShadowPredicted(prediction.Label, agrees);
         LogShadow(logger, requestId, copy.ServedLabel, prediction.Label, agrees,

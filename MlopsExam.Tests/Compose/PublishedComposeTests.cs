@@ -78,7 +78,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             Assert.Equal(service.Environment, stack.Services[name].Environment);
         Assert.Contains("version: \"3.8\"", published.StackText);
         // Every task address for the watcher; client addresses kept; Prometheus not published anywhere.
-        Assert.Equal(5, Regex.Matches(published.StackText, "endpoint_mode: dnsrr").Count);
+        Assert.Equal(6, Regex.Matches(published.StackText, "endpoint_mode: dnsrr").Count);
         Assert.Equal(2, Regex.Matches(published.StackText, "mode: host").Count);
         Assert.Empty(stack.Services["prometheus"].Ports);
         Assert.Contains("order: start-first", published.StackText);
@@ -133,7 +133,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             .Select(g => $"{g.Key} x{g.Count()}");
         var compose = Compose.Services.Values.Select(s => $"{s.Name} x{s.Replicas}");
 
-        Assert.Equal(["api-v1 x3", "api-v2 x1", "gateway x1", "gateway-exporter x1", "prometheus x1"], compose.Order());
+        Assert.Equal(["api-v1 x3", "api-v2 x1", "gateway x1", "gateway-exporter x1", "postgres x1", "prometheus x1"], compose.Order());
         Assert.Equal(app.Order(), compose.Order());
     }
 
@@ -160,6 +160,9 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             expected["Serving__FaultPercent"] = "${API_V2_FAULT_PERCENT:-0}";
             expected["Serving__FaultDelayMs"] = "${API_V2_FAULT_DELAY_MS:-0}";
         }
+        // The payload log and feedback: the database without its password, which is a secret file.
+        expected["ConnectionStrings__postgres"] = "Host=postgres;Port=5432;Username=postgres;Database=feedback";
+        expected["PayloadLog__PasswordFile"] = "/run/secrets/postgres_password";
         Assert.Equal(expected, env);
         // Models are not in the image: the repository's models/ (the store the selection files live in), read-only.
         Assert.Contains(Compose.Services[service].Mounts, m => m.Source == RepoLayout.Path("models") && m.Target == "/models" && m.ReadOnly);
@@ -235,6 +238,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             "gateway: builds mlopsexam-gateway:local from deployments/nginx/Dockerfile (gateway) in deployments",
             "gateway-exporter: builds mlopsexam-gateway-exporter:local from deployments/nginx/Dockerfile (exporter) in deployments",
             "prometheus: builds mlopsexam-prometheus:local from deployments/prometheus/Dockerfile (last stage) in deployments",
+            "postgres: builds mlopsexam-postgres:local from deployments/postgres/Dockerfile (last stage) in deployments/postgres",
         ], Compose.Services.Values.Select(Describe));
 
         // The service that runs an image another builds never pulls it (a fresh machine has no such image in any
@@ -253,6 +257,28 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
         }
     }
 
+    /// <summary>The database: hardened like the others, no port published, its password a secret file shared with the
+    /// api services only, its data in a named volume.</summary>
+    [Fact]
+    public void Postgres_publishes_no_port_reads_its_password_from_a_secret_and_is_hardened()
+    {
+        var postgres = Compose.Services["postgres"];
+        Assert.Empty(postgres.Ports);
+        Assert.Equal("/run/secrets/postgres_password", postgres.Environment["POSTGRES_PASSWORD_FILE"]);
+        Assert.DoesNotContain("POSTGRES_PASSWORD", postgres.Environment.Keys);
+        Assert.All(Compose.Services.Values, s => Assert.DoesNotContain(s.Environment.Values, v => v?.Contains("Password=", StringComparison.OrdinalIgnoreCase) == true));
+        Assert.NotNull(postgres.Healthcheck);
+
+        var yaml = published.Text[published.Text.IndexOf("\n  postgres:\n", StringComparison.Ordinal)..];
+        yaml = yaml[..yaml.IndexOf("\n\n", StringComparison.Ordinal)];
+        Assert.Contains("read_only: true", yaml);
+        Assert.Contains("cap_drop:\n      - ALL", yaml);
+        Assert.Contains("no-new-privileges:true", yaml);
+        Assert.Contains("/var/run/postgresql:uid=999,gid=999", yaml);
+        Assert.Contains("secrets:\n      - postgres_password", yaml);
+        Assert.Contains("postgres_password:\n    file: ./.secrets/postgres_password", published.Text);
+    }
+
     [Fact]
     public void The_apis_mount_the_model_store_the_gateway_its_certificate_folder_and_prometheus_keeps_its_data_in_a_volume()
     {
@@ -265,6 +291,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             "gateway: deployments/nginx/certs -> /etc/nginx/certs",
             // The canary weight set at run time (canary-weight.sh) outlives the container.
             "gateway: (volume) -> /var/lib/gateway",
+            "postgres: (volume) -> /var/lib/postgresql/data",
             "prometheus: (volume) -> /var/lib/prometheus/metrics2",
         ], mounts);
     }

@@ -18,10 +18,6 @@ public sealed class RolloutStackTests(ComposeStack stack) : IClassFixture<Compos
     private static readonly string Serving = RepoLayout.Path("models", "serving");
     private static readonly string[] ShortSteps = ["--steps", "50,100", "--interval", "5s", "--min-requests", "20", "--max-wait", "60s", "--out", RepoLayout.Path(".artifacts", "rollout")];
 
-    // Written but not yet run: the stack lock was held (by dockerd, which inherited it) for the whole
-    // session. Remove the Skip and run it under the lock before relying on it.
-    private const string NotRunYet = "not yet run on a compose stack (issue 16); remove this Skip and run it under the stack lock";
-
     private static string ModelIdOf(string variant) =>
         JsonDocument.Parse(File.ReadAllText(RepoLayout.Path("models", $"sentiment-{variant}.metrics.json"))).RootElement.GetProperty("modelId").GetString()!;
 
@@ -86,7 +82,7 @@ public sealed class RolloutStackTests(ComposeStack stack) : IClassFixture<Compos
         return [.. client.Answers];
     }
 
-    [Fact(Skip = NotRunYet)]
+    [Fact]
     public async Task A_healthy_challenger_is_promoted_without_a_failed_request_and_rollback_restores_the_champion()
     {
         int exit;
@@ -119,7 +115,7 @@ public sealed class RolloutStackTests(ComposeStack stack) : IClassFixture<Compos
         Assert.All(await SampleAsync(20), a => Assert.Equal((200, ModelIdOf("v1")), (a.Status, a.ModelId)));
     }
 
-    [Fact(Skip = NotRunYet)]
+    [Fact]
     public async Task A_challenger_failing_a_fifth_of_its_requests_is_rolled_back_and_v1_keeps_its_model()
     {
         await RecreateApiV2Async(new Dictionary<string, string> { ["API_V2_FAULT_PERCENT"] = "20" });

@@ -17,17 +17,21 @@ public sealed class RecordingRulesTests
         ?? throw new Xunit.Sdk.XunitException(
             "promtool is not installed: run `make docker` (scripts/bootstrap-docker.sh installs Debian's prometheus package, which ships it) or `apt-get install prometheus`.");
 
-    [Fact]
-    public void Rules_are_valid()
+    [Theory]
+    [InlineData("ab")]
+    [InlineData("feedback")]
+    public void Rules_are_valid(string rules)
     {
-        var (code, output) = Shell.Run(Promtool(), ["check", "rules", "ab.rules.yml"], TimeSpan.FromSeconds(60), workingDirectory: RulesDir);
+        var (code, output) = Shell.Run(Promtool(), ["check", "rules", $"{rules}.rules.yml"], TimeSpan.FromSeconds(60), workingDirectory: RulesDir);
         Assert.True(code == 0, output);
     }
 
-    [Fact]
-    public void Rules_compute_what_their_unit_tests_expect()
+    [Theory]
+    [InlineData("ab")]
+    [InlineData("feedback")] // live accuracy per served variant from the feedback labels
+    public void Rules_compute_what_their_unit_tests_expect(string rules)
     {
-        var (code, output) = Shell.Run(Promtool(), ["test", "rules", "ab.rules.test.yml"], TimeSpan.FromSeconds(120), workingDirectory: RulesDir);
+        var (code, output) = Shell.Run(Promtool(), ["test", "rules", $"{rules}.rules.test.yml"], TimeSpan.FromSeconds(120), workingDirectory: RulesDir);
         Assert.True(code == 0, output);
         Assert.Contains("SUCCESS", output);
     }

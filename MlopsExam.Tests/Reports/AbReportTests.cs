@@ -112,9 +112,33 @@ public sealed class AbReportTests
         var (_, fake) = await ReportAsync();
         var rules = File.ReadAllText(RepoLayout.Path("deployments", "prometheus", "rules", "ab.rules.yml"));
 
-        Assert.Equal(AbReport.Series.All.Order(), fake.Queries.Order());
+        var feedbackRules = File.ReadAllText(RepoLayout.Path("deployments", "prometheus", "rules", "feedback.rules.yml"));
+
+        Assert.Equal(AbReport.Series.All.Append(AbReport.FeedbackSeries.Labels).Append(AbReport.FeedbackSeries.Correct).Order(), fake.Queries.Order());
         foreach (var series in AbReport.Series.All)
             Assert.Contains($"- record: {series}\n", rules.ReplaceLineEndings("\n"));
+        foreach (var series in new[] { AbReport.FeedbackSeries.Labels, AbReport.FeedbackSeries.Correct })
+            Assert.Contains($"- record: {series}\n", feedbackRules.ReplaceLineEndings("\n"));
+    }
+
+    /// <summary>The figures of feedback.rules.test.yml: v1 (m1) 480/600 correct, v2 (m2) 60/120; the accuracy per
+    /// variant is correct/labels with its Wilson interval, in the table too.</summary>
+    [Fact]
+    public async Task Accuracy_per_variant_from_the_feedback_labels_has_its_Wilson_interval()
+    {
+        static string Served(string name, string variant, string model, string value) =>
+            $$"""{"metric":{"__name__":"{{name}}","served_variant":"{{variant}}","served_model_id":"{{model}}"},"value":[1764000000.123,"{{value}}"]}""";
+        var vectors = new Dictionary<string, string>(Canned)
+        {
+            [AbReport.FeedbackSeries.Labels] = Served(AbReport.FeedbackSeries.Labels, "v1", "m1", "600") + "," + Served(AbReport.FeedbackSeries.Labels, "v2", "m2", "120"),
+            [AbReport.FeedbackSeries.Correct] = Served(AbReport.FeedbackSeries.Correct, "v1", "m1", "480") + "," + Served(AbReport.FeedbackSeries.Correct, "v2", "m2", "60"),
+        };
+        var (report, _) = await ReportAsync(vectors);
+
+        Assert.Equal([("v1", "m1", 480L, 600L), ("v2", "m2", 60L, 120L)],
+            report.Feedback.Select(f => (f.Variant, f.ModelId, f.Accuracy.Successes, f.Accuracy.Trials)));
+        Assert.Equal(Wilson.Interval(480, 600), report.Feedback[0].Accuracy);
+        Assert.Contains("accuracy from feedback (last 1h), v1 (m1): 80.0% (480/600) [76.6-83.0]", report.ToTable());
     }
 
     [Fact]

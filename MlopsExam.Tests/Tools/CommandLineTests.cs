@@ -107,6 +107,7 @@ public sealed partial class CommandLineTests
                 "CHAOS_ARGS" => "--daemon-restart --within 45",
                 "SOAK_MINUTES" => "10",
                 "ROLLOUT_ARGS" => "--steps 5,50,100 --interval 15s --min-requests 20 --max-wait 2m --failure-limit 2 --max-p99-ms 300",
+                "TRAIN_FEEDBACK_ARGS" => "--feedback /sample/feedback.tsv",
                 var name => $"/sample/{name.ToLowerInvariant()}",
             })))
             .ToList();
