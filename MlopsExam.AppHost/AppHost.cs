@@ -39,9 +39,10 @@ var apiV2FaultDelayMs = builder.AddSetting("api-v2-fault-delay-ms", "API_V2_FAUL
     .WithDescription("milliseconds added to v2's /predict (fault injection)");
 
 // The champion: three replicas that nginx balances itself (AddApiReplicas says why not WithReplicas(3)).
-// Memory limits (WithMemoryLimit): measured under load with headroom (docs/reliability.md).
+// Memory limits (WithMemoryLimit): measured under load with headroom (docs/reliability.md). v1's is v2's:
+// `make promote` makes the champion's replicas load the challenger's model, holding both during the swap.
 var apiV1 = builder.AddApiReplicas("api-v1", variant: "v1", replicas: 3)
-    .WithMemoryLimit("256M")
+    .WithMemoryLimit("640M")
     .PublishAsComposeService((_, service) => service.Comment = """
         The champion: three replicas of one service (api-v1-1..3 under the AppHost). The instance
         id each reports (answers, X-Instance-Id, logs) is its hostname, i.e. its container id.

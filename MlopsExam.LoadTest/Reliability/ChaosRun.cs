@@ -32,6 +32,8 @@ internal static class ChaosRun
         new("api-v2 (debug traffic)", "api-v2", "debug"),
         new("gateway-exporter", "gateway-exporter"),
         new("prometheus", "prometheus"),
+        // Predictions do not wait for the database: the payload log drops and counts while it is down.
+        new("postgres", "postgres"),
         new("gateway", "gateway"),
     ];
 
@@ -105,7 +107,7 @@ internal static class ChaosRun
     private static async Task<FaultResult> RestartDaemonAsync(Stack stack, TimeSpan within)
     {
         var dockerd = HostProcess.Find("dockerd") ?? throw new InvalidOperationException("No dockerd process found.");
-        var services = new[] { "api-v1", "api-v2", "gateway", "gateway-exporter", "prometheus" };
+        var services = new[] { "api-v1", "api-v2", "gateway", "gateway-exporter", "prometheus", "postgres" };
         var containers = new List<string>();
         foreach (var service in services)
             containers.AddRange((await stack.ContainersAsync(service)).Select(c => c.Id));

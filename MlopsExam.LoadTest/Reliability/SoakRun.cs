@@ -20,7 +20,7 @@ internal sealed record SoakReport(DateTimeOffset At, int Cpus, string Machine, d
 
 internal static class SoakRun
 {
-    private static readonly string[] Services = ["api-v1", "api-v2", "gateway", "gateway-exporter", "prometheus"];
+    private static readonly string[] Services = ["api-v1", "api-v2", "gateway", "gateway-exporter", "prometheus", "postgres"];
 
     public static async Task<int> RunAsync(string? repo, int minutes, double share)
     {
