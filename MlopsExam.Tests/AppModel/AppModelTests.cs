@@ -56,7 +56,7 @@ public sealed class AppModelTests : IAsyncLifetime
     public async Task Every_container_is_restarted_by_docker_after_a_crash_and_has_its_memory_limit()
     {
         var containers = _builder.Resources.OfType<ContainerResource>().OrderBy(r => r.Name, StringComparer.Ordinal).ToList();
-        Assert.Equal(["gateway", "gateway-exporter", "prometheus"], containers.Select(c => c.Name));
+        Assert.Equal(["gateway", "gateway-exporter", "postgres", "prometheus"], containers.Select(c => c.Name));
         foreach (var container in containers)
         {
             var args = new List<object>();

@@ -291,8 +291,8 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             "gateway: deployments/nginx/certs -> /etc/nginx/certs",
             // The canary weight set at run time (canary-weight.sh) outlives the container.
             "gateway: (volume) -> /var/lib/gateway",
-            "postgres: (volume) -> /var/lib/postgresql/data",
             "prometheus: (volume) -> /var/lib/prometheus/metrics2",
+            "postgres: (volume) -> /var/lib/postgresql/data",
         ], mounts);
     }
 
