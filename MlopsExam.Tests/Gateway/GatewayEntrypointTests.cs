@@ -86,8 +86,8 @@ public sealed partial class GatewayEntrypointTests
         Assert.Contains("upstream api_v1 { zone api_v1 64k; server 10.1.0.1:8080; server 10.1.0.5:8080; keepalive 128; keepalive_requests 100000; keepalive_timeout 60s; }", config);
         Assert.Contains("upstream api_v2 { zone api_v2 64k; server 10.2.0.1:8080; server 10.1.0.1:8080 backup; server 10.1.0.5:8080 backup; keepalive 128; keepalive_requests 100000; keepalive_timeout 60s; }", config);
         Assert.Contains("limit_req_zone $binary_remote_addr zone=predict:10m rate=7r/s;", config);
-        // /predict and /openapi/v1.json.
-        Assert.Equal(2, Regex.Count(config, Regex.Escape("limit_req zone=predict burst=3 nodelay;")));
+        // /predict, /feedback and /openapi/v1.json.
+        Assert.Equal(3, Regex.Count(config, Regex.Escape("limit_req zone=predict burst=3 nodelay;")));
         Assert.Contains("split_clients \"${experiment_client_key}\" $canary_pool { 37% api_v2; * api_v1; }", config);
         Assert.Contains("split_clients \"${request_id}\" $shadow_copy { 5% \"1\"; * \"\"; }", config);
         Assert.Contains("map $scheme $https_port_suffix { default \":4443\"; }", config);
