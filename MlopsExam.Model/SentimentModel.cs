@@ -1,6 +1,7 @@
 using System.Security.Cryptography;
 using Microsoft.Extensions.ObjectPool;
 using Microsoft.ML;
+using Microsoft.ML.Data;
 
 namespace MlopsExam.Model;
 
@@ -14,9 +15,13 @@ public sealed class ModelIntegrityException(string message) : Exception(message)
 public sealed class SentimentModel
 {
     private readonly ObjectPool<Microsoft.ML.PredictionEngine<SentimentInput, SentimentOutput>> _engines;
+    private readonly MLContext _ml;
+    private readonly ITransformer _transformer;
 
     private SentimentModel(MLContext ml, ITransformer transformer, string path, string sha256, ModelMetrics? metrics)
     {
+        _ml = ml;
+        _transformer = transformer;
         Path = path;
         Sha256 = sha256;
         Metrics = metrics;
@@ -89,6 +94,28 @@ public sealed class SentimentModel
     {
         using var stream = File.OpenRead(path);
         return Convert.ToHexStringLower(SHA256.HashData(stream));
+    }
+
+    /// <summary>
+    /// Why this model cannot answer as a sentiment classifier, or null. ML.NET's prediction engine
+    /// leaves an output field it does not find at its default, so a pipeline without a calibrated
+    /// classifier would "answer" probability 0 for every sentence: its output must have the
+    /// <c>Probability</c> column (a float) for the served input.
+    /// </summary>
+    public string? ScoringProblem()
+    {
+        try
+        {
+            var output = _transformer.GetOutputSchema(_ml.Data.LoadFromEnumerable(Array.Empty<SentimentInput>()).Schema);
+            var probability = output.GetColumnOrNull(nameof(SentimentOutput.Probability));
+            return probability is { } column && column.Type == NumberDataViewType.Single
+                ? null
+                : $"its output has no float '{nameof(SentimentOutput.Probability)}' column (columns: {string.Join(", ", output.Select(c => c.Name))})";
+        }
+        catch (Exception ex) when (ex is ArgumentException or InvalidOperationException)
+        {
+            return $"it cannot read the served input: {ex.Message}";
+        }
     }
 
     public SentimentPrediction Predict(string sentence) => PredictNormalized(TextNormalizer.Normalize(sentence));

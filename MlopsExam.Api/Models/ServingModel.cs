@@ -18,8 +18,9 @@ public sealed class ServingModel(SentimentModel initial)
     public SentimentModel Current => Volatile.Read(ref _current);
 
     /// <summary>
-    /// Loads <paramref name="modelPath"/> (sha256 checked against its .metrics.json), scores the
-    /// smoke sentences, and only then makes it <see cref="Current"/>. Throws
+    /// Loads <paramref name="modelPath"/> (sha256 checked against its .metrics.json), checks that it
+    /// is a classifier for the served input and scores the smoke sentences, and only then makes it
+    /// <see cref="Current"/>. Throws
     /// <see cref="ModelIntegrityException"/> when any check fails; the model served is then unchanged.
     /// Returns the model replaced.
     /// </summary>
@@ -36,13 +37,29 @@ public sealed class ServingModel(SentimentModel initial)
             throw new ModelIntegrityException($"Model file '{modelPath}' could not be loaded: {ex.Message}");
         }
 
+        Check(candidate, modelPath);
+        return Interlocked.Exchange(ref _current, candidate);
+    }
+
+    /// <summary>The smoke check: the candidate is a classifier for the served input and scores every
+    /// smoke sentence with a probability in [0, 1]. Any failure is a <see cref="ModelIntegrityException"/>.</summary>
+    private static void Check(SentimentModel candidate, string modelPath)
+    {
+        if (candidate.ScoringProblem() is { } problem)
+            throw new ModelIntegrityException($"Model file '{modelPath}' cannot be served: {problem}.");
         foreach (var sentence in SmokeSentences)
         {
-            var p = candidate.Predict(sentence).PositiveProbability;
+            float p;
+            try
+            {
+                p = candidate.Predict(sentence).PositiveProbability;
+            }
+            catch (Exception ex) when (ex is not OutOfMemoryException)
+            {
+                throw new ModelIntegrityException($"Model file '{modelPath}' failed to score '{sentence}': {ex.Message}");
+            }
             if (!float.IsFinite(p) || p is < 0f or > 1f)
                 throw new ModelIntegrityException($"Model file '{modelPath}' answered probability {p} for '{sentence}'; refusing to serve it.");
         }
-
-        return Interlocked.Exchange(ref _current, candidate);
     }
 }

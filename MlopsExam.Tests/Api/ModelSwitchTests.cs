@@ -2,6 +2,7 @@ using System.Collections.Concurrent;
 using System.Net.Http.Json;
 using System.Text.Json;
 using Microsoft.AspNetCore.Hosting;
+using Microsoft.ML;
 using MlopsExam.Api.Models;
 using MlopsExam.Model;
 
@@ -78,6 +79,7 @@ public sealed class ModelSwitchTests : IDisposable
     [InlineData("sha256 mismatch")]
     [InlineData("corrupt zip, metrics match")]
     [InlineData("missing file")]
+    [InlineData("loads, sha256 matches, cannot score")]
     public async Task A_model_that_fails_its_check_is_refused_and_the_old_one_keeps_answering(string fault)
     {
         var client = _factory.CreateClient();
@@ -96,6 +98,12 @@ public sealed class ModelSwitchTests : IDisposable
                 File.WriteAllText(bad, "this is not a zip file");
                 (badMetrics with { ModelSha256 = SentimentModel.ComputeSha256(bad) }).Write(ModelMetrics.PathFor(bad));
                 break;
+            case "loads, sha256 matches, cannot score":
+                // A true ML.NET model with its true sha256, but no classifier in it: only the smoke
+                // sentences catch it, so a swap before them would serve it.
+                SaveModelWithoutClassifier(bad);
+                (badMetrics with { ModelSha256 = SentimentModel.ComputeSha256(bad) }).Write(ModelMetrics.PathFor(bad));
+                break;
         }
 
         Select("sentiment-bad.zip");
@@ -107,6 +115,15 @@ public sealed class ModelSwitchTests : IDisposable
         Assert.Equal(ModelIdOf("v1"), answer.ModelId);
         Assert.Equal(1, counters.Sum("sentiment.model.switches", ("result", "refused")));
         Assert.Equal(0, counters.Sum("sentiment.model.switches", ("result", "ok")));
+    }
+
+    /// <summary>A pipeline that reads the served schema and loads, but outputs no PredictedLabel or Probability.</summary>
+    private static void SaveModelWithoutClassifier(string path)
+    {
+        var ml = new MLContext(seed: 0);
+        var data = ml.Data.LoadFromEnumerable(new[] { new SentimentInput { Sentence = "good", Label = true } });
+        var transformer = ml.Transforms.CopyColumns("SentenceCopy", nameof(SentimentInput.Sentence)).Fit(data);
+        ml.Model.Save(transformer, data.Schema, path);
     }
 
     [Fact]

@@ -1,6 +1,7 @@
 using System.Collections.Concurrent;
 using System.CommandLine;
 using System.Text.Json;
+using MlopsExam.Model;
 using MlopsExam.Reports.Rollout;
 using MlopsExam.Tests.Gateway;
 
@@ -9,7 +10,8 @@ namespace MlopsExam.Tests.Compose;
 /// <summary>
 /// make rollout on the compose stack (issue 16): a healthy challenger is stepped to 100 % and
 /// promoted while a steady client (a new X-Client-Id per request) sees no failure, then make
-/// rollback brings the champion back; a challenger with injected faults is rolled back (exit 3).
+/// rollback brings the champion back; a challenger with injected faults or injected latency is rolled
+/// back (exit 3); a corrupt or altered model offered for promotion is refused (exit 4).
 /// Short steps (--steps 50,100 --interval 5s --min-requests 20) keep it to a few minutes.
 /// </summary>
 [Collection(GatewayCollection.Name), Trait("Category", "Stack")]
@@ -142,6 +144,113 @@ public sealed class RolloutStackTests(ComposeStack stack) : IClassFixture<Compos
         {
             await RecreateApiV2Async(new Dictionary<string, string>());
         }
+    }
+
+    [Fact]
+    public async Task A_challenger_300_ms_slower_is_rolled_back_on_latency_without_a_failed_request()
+    {
+        await RecreateApiV2Async(new Dictionary<string, string> { ["API_V2_FAULT_DELAY_MS"] = "300" });
+        try
+        {
+            int exit;
+            List<Answer> during;
+            await using (var client = new SteadyClient(stack, "slow"))
+            {
+                exit = await RunAsync(["rollout", .. ShortSteps]);
+                during = [.. client.Answers];
+            }
+            var checks = JsonDocument.Parse(await File.ReadAllTextAsync(RepoLayout.Path(".artifacts", "rollout", "rollout.json"))).RootElement
+                .GetProperty("events").EnumerateArray()
+                .Where(e => e.GetProperty("check").ValueKind == JsonValueKind.Object).Select(e => e.GetProperty("check")).ToList();
+            foreach (var check in checks)
+                Console.WriteLine($"check at {check.GetProperty("weight").GetInt32()} %: {check.GetProperty("verdict").GetString()}, " +
+                    $"p99 v1 {check.GetProperty("v1").GetProperty("p99Ms")} ms, v2 {check.GetProperty("v2").GetProperty("p99Ms")} ms ({check.GetProperty("reason").GetString()})");
+            Console.WriteLine($"rollout exit {exit}: {during.Count} requests, {during.Count(a => a.RoutedTo == "v2")} routed to v2, " +
+                $"{during.Count(a => a.Status != 200)} non-2xx");
+            Assert.Equal(RolloutCommand.RolledBack, exit);
+            // Rolled back on latency: the failed checks say p99, and none says errors.
+            var failed = checks.Where(c => c.GetProperty("verdict").GetString() == "fail").ToList();
+            Assert.Equal(2, failed.Count);
+            Assert.All(failed, c => Assert.Contains("v2 p99", c.GetProperty("reason").GetString()));
+            Assert.All(failed, c => Assert.DoesNotContain("error ratio", c.GetProperty("reason").GetString()));
+            Assert.All(during, a => Assert.Equal(200, a.Status));
+
+            Assert.All(await SampleAsync(20), a => Assert.Equal((200, "v1", ModelIdOf("v1")), (a.Status, a.Version, a.ModelId)));
+        }
+        finally
+        {
+            await RecreateApiV2Async(new Dictionary<string, string>());
+        }
+    }
+
+    /// <summary>
+    /// Two bad challengers offered to make promote while a steady client runs: an altered file (v2's
+    /// bytes plus one, under v2's recorded sha256), refused by the command's own check before any
+    /// replica sees it; and a truncated zip whose metrics record its true sha256, which passes that
+    /// check and is refused by the v1 replicas themselves (their load and smoke check), after which
+    /// the command puts the champion's selection back. Either way exit 4, and no answer fails or
+    /// carries another model than the champion's.
+    /// </summary>
+    [Fact]
+    public async Task A_corrupt_or_altered_model_offered_for_promotion_is_refused_and_v1_keeps_answering_with_its_model()
+    {
+        var models = RepoLayout.Path("models");
+        var store = new ModelStore(models);
+        var v2Zip = Path.Combine(models, "sentiment-v2.zip");
+        var v2Metrics = ModelMetrics.Read(Path.Combine(models, "sentiment-v2.metrics.json"));
+        var altered = Path.Combine(models, "sentiment-altered.zip");
+        var truncated = Path.Combine(models, "sentiment-truncated.zip");
+        File.WriteAllBytes(altered, [.. File.ReadAllBytes(v2Zip), 0x0a]);
+        (v2Metrics with { ModelId = "sentiment-altered" }).Write(ModelMetrics.PathFor(altered));
+        var bytes = File.ReadAllBytes(v2Zip);
+        File.WriteAllBytes(truncated, bytes[..(bytes.Length / 2)]);
+        (v2Metrics with { ModelId = "sentiment-truncated", ModelSha256 = SentimentModel.ComputeSha256(truncated) }).Write(ModelMetrics.PathFor(truncated));
+        var champion = ModelIdOf("v1");
+        try
+        {
+            // Every request to v1, so that each answer shows the model the champion's replicas serve.
+            var (code, output) = Shell.Run(RepoLayout.Path("scripts", "gateway-exec.sh"), ["canary-weight.sh", "0"], TimeSpan.FromSeconds(30));
+            Assert.True(code == 0, output);
+            var refusedBefore = await RefusedSwitchesAsync("v1");
+            var exits = new List<int>();
+            List<Answer> during;
+            await using (var client = new SteadyClient(stack, "corrupt"))
+            {
+                foreach (var offered in new[] { altered, truncated })
+                {
+                    store.Write("v2", Path.GetFileName(offered));
+                    exits.Add(await RunAsync("promote"));
+                    Assert.Equal("sentiment-v1.zip", store.Selected("v1"));
+                }
+                await Task.Delay(2000);
+                during = [.. client.Answers];
+            }
+            var refused = await RefusedSwitchesAsync("v1") - refusedBefore;
+            Console.WriteLine($"promote exits {string.Join(", ", exits)}: {during.Count} requests, {during.Count(a => a.Status != 200)} non-2xx, " +
+                $"model ids {string.Join(", ", during.Select(a => a.ModelId).Distinct())}; v1 replicas' refused switches +{refused}");
+            Assert.Equal([RolloutCommand.Refused, RolloutCommand.Refused], exits);
+            Assert.NotEmpty(during);
+            Assert.All(during, a => Assert.Equal((200, "v1", champion), (a.Status, a.Version, a.ModelId)));
+            // The truncated model reached the replicas and they refused it (the altered one never did).
+            Assert.True(refused >= 1, $"no v1 replica counted a refused switch (+{refused})");
+            Assert.All(await SampleAsync(20), a => Assert.Equal((200, champion), (a.Status, a.ModelId)));
+        }
+        finally
+        {
+            store.Write("v2", "");
+            foreach (var file in new[] { altered, truncated })
+            {
+                File.Delete(file);
+                File.Delete(ModelMetrics.PathFor(file));
+            }
+        }
+    }
+
+    private async Task<double> RefusedSwitchesAsync(string variant)
+    {
+        var query = Uri.EscapeDataString($"sum(sentiment_model_switches_total{{variant=\"{variant}\",result=\"refused\"}}) or vector(0)");
+        var json = JsonDocument.Parse(await stack.QueryPrometheusAsync($"/api/v1/query?query={query}", CancellationToken.None)).RootElement;
+        return double.Parse(json.GetProperty("data").GetProperty("result")[0].GetProperty("value")[1].GetString()!, System.Globalization.CultureInfo.InvariantCulture);
     }
 
     private static Task RecreateApiV2Async(IReadOnlyDictionary<string, string> settings) =>
