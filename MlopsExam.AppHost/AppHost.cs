@@ -23,6 +23,8 @@ var rateLimitRps = builder.AddSetting("rate-limit-rps", "RATE_LIMIT_RPS", defaul
     .WithDescription("/predict requests per second per client address");
 var rateLimitBurst = builder.AddSetting("rate-limit-burst", "RATE_LIMIT_BURST", defaultValue: "5")
     .WithDescription("requests above that rate a client may send at once");
+var maxInflight = builder.AddSetting("gateway-max-inflight", "GATEWAY_MAX_INFLIGHT", defaultValue: "64")
+    .WithDescription("requests in flight to the API, all clients; more get 503");
 var canaryPercent = builder.AddSetting("canary-percent", "CANARY_PERCENT", defaultValue: "0")
     .WithDescription("share of clients (X-Client-Id, else address) sent to v2");
 var shadowPercent = builder.AddSetting("shadow-percent", "SHADOW_PERCENT", defaultValue: "0")
@@ -63,6 +65,7 @@ var gateway = builder.AddGateway("gateway")
     .WithUpstreams(v1: apiV1, v2: apiV2)
     .WithBasicAuth(basicAuthUser, basicAuthPassword)
     .WithRateLimit(rateLimitRps, rateLimitBurst)
+    .WithOverloadLimit(maxInflight)
     .WithExperiments(canaryPercent, shadowPercent)
     .WithMemoryLimit("128M")
     .WaitForAll(apiV1)
