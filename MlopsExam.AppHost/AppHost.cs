@@ -93,7 +93,8 @@ var postgresPassword = builder.AddParameter("postgres-password",
 
 // The payload log and the feedback labels (MlopsExam.Api/PayloadLog, Feedback): PostgreSQL, on the internal
 // network only.
-// 384M: shared_buffers (128MB, Debian's default) and a few backends, with headroom (docs/reliability.md).
+// 384M: shared_buffers (32MB, deployments/postgres/Dockerfile), a few backends and the page cache of the tables,
+// with headroom (docs/reliability.md).
 var postgres = builder.AddFeedbackPostgres("postgres", postgresPassword)
     .WithMemoryLimit("384M");
 
