@@ -70,6 +70,7 @@ internal static class LoadTestRun
         Console.WriteLine("  lifting the gateway's rate limit for this run ...");
 
         var runs = new List<RunReport>();
+        PayloadLogCounters? logBefore = null, logDuring = null;
         var dockerd = HostProcess.Find("dockerd");
         try
         {
@@ -131,6 +132,7 @@ internal static class LoadTestRun
                     }
                 }
 
+                logBefore = await PayloadLogCounters.ReadAsync(replicas);
                 for (var round = 1; round <= options.Rounds; round++)
                 {
                     Console.WriteLine($"  round {round} of {options.Rounds}{(round % 2 == 0 ? " (reverse order)" : "")}");
@@ -138,6 +140,9 @@ internal static class LoadTestRun
                         runs.Add((await path()) with { Round = round });
                 }
             }
+
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the last batch gathered (PayloadLog:FlushIntervalMs) is written
+            logDuring = await PayloadLogCounters.ReadAsync(replicas) is { } after && logBefore is not null ? after - logBefore : null;
 
             // (c) offered-load sweep, direct and through the gateway at the same rates.
             var max = Math.Max(1, Rounds.Median(runs, "b gateway h1").Figures.RequestsPerSecond);
@@ -155,7 +160,7 @@ internal static class LoadTestRun
         }
 
         var report = new LoadTestReport(DateTimeOffset.UtcNow, Environment.ProcessorCount, Machine.Describe(), Machine.H2LoadVersion(),
-            options.Clients, options.Duration.TotalSeconds, runs);
+            options.Clients, options.Duration.TotalSeconds, runs, logDuring);
         Report.PrintTable(report);
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var jsonPath = Path.Combine(outDir, "loadtest.json");

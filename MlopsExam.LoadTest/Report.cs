@@ -9,7 +9,8 @@ internal sealed record LoadTestReport(
     string Tool,
     int Clients,
     double SecondsPerRun,
-    IReadOnlyList<RunReport> Runs);
+    IReadOnlyList<RunReport> Runs,
+    PayloadLogCounters? PayloadLog = null);
 
 internal static class Machine
 {
@@ -97,6 +98,11 @@ internal static class Report
                 if (Rounds.Ratio(runs, feature.Name, "d nginx TLS h1") is { } q)
                     Console.WriteLine($"  {feature.Name,-22} {q.Median,5:0.00} x  [{q.Min:0.00}, {q.Max:0.00}]  costs {Math.Max(0, 1 - q.Median):P0} of the hop's throughput ({feature.What})");
         }
+
+        Console.WriteLine();
+        Console.WriteLine(report.PayloadLog is { } log
+            ? $"Payload log of the v1 replicas during the rounds (full load): {log.Written:0} rows written, {log.Dropped:0} dropped ({(log.Written + log.Dropped > 0 ? log.Dropped / (log.Written + log.Dropped) : 0):P2})."
+            : "Payload log: no counters (the replicas run without a database, or /metrics did not answer).");
 
         foreach (var g in sweep.Where(r => r.Name.StartsWith("c gateway", StringComparison.Ordinal)))
         {
