@@ -21,7 +21,7 @@ STACK ?= $(shell if [ -n "$$(docker compose ps -q gateway 2>/dev/null)" ] || doc
 GATEWAY ?= https://localhost
 SENTENCE ?= A gripping, beautifully acted film.
 TEST_FILTER ?=
-# Extra arguments of `make loadtest`, e.g. LOADTEST_ARGS="--duration 20 --clients 32".
+# Extra arguments of `make loadtest` and `make overload`, e.g. LOADTEST_ARGS="--duration 20 --rounds 5".
 LOADTEST_ARGS ?=
 # `make soak`: minutes of steady load (half of the gateway's capacity), sampled every minute.
 SOAK_MINUTES ?= 30
@@ -148,6 +148,12 @@ loadtest: ## Load benchmark of the compose stack (make up first): direct vs gate
 	@command -v h2load >/dev/null || { echo "installing h2load (Debian nghttp2-client)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null; }
 	@[ -n "$$(docker compose ps -q gateway 2>/dev/null)" ] || { echo "The compose stack is not running: make up"; exit 1; }
 	dotnet run --project MlopsExam.LoadTest -c Release -- $(LOADTEST_ARGS)
+
+.PHONY: overload
+overload: ## The gateway at 1x-10x its saturating connections and 1,000, and 1.5x its peak open-loop: shed answers, latency, memory
+	@command -v h2load >/dev/null || { echo "installing h2load (Debian nghttp2-client)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nghttp2-client >/dev/null; }
+	@[ -n "$$(docker compose ps -q gateway 2>/dev/null)" ] || { echo "The compose stack is not running: make up"; exit 1; }
+	dotnet run --project MlopsExam.LoadTest -c Release -- --overload $(LOADTEST_ARGS)
 
 ##@ Reliability
 

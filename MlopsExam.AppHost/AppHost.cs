@@ -23,6 +23,8 @@ var rateLimitRps = builder.AddSetting("rate-limit-rps", "RATE_LIMIT_RPS", defaul
     .WithDescription("/predict requests per second per client address");
 var rateLimitBurst = builder.AddSetting("rate-limit-burst", "RATE_LIMIT_BURST", defaultValue: "5")
     .WithDescription("requests above that rate a client may send at once");
+var maxInflight = builder.AddSetting("gateway-max-inflight", "GATEWAY_MAX_INFLIGHT", defaultValue: "64")
+    .WithDescription("requests in flight to the API, all clients; more get 503");
 var canaryPercent = builder.AddSetting("canary-percent", "CANARY_PERCENT", defaultValue: "0")
     .WithDescription("share of clients (X-Client-Id, else address) sent to v2");
 var shadowPercent = builder.AddSetting("shadow-percent", "SHADOW_PERCENT", defaultValue: "0")
@@ -63,6 +65,7 @@ var gateway = builder.AddGateway("gateway")
     .WithUpstreams(v1: apiV1, v2: apiV2)
     .WithBasicAuth(basicAuthUser, basicAuthPassword)
     .WithRateLimit(rateLimitRps, rateLimitBurst)
+    .WithOverloadLimit(maxInflight)
     .WithExperiments(canaryPercent, shadowPercent)
     .WithMemoryLimit("128M")
     .WaitForAll(apiV1)
@@ -90,7 +93,8 @@ var postgresPassword = builder.AddParameter("postgres-password",
 
 // The payload log and the feedback labels (MlopsExam.Api/PayloadLog, Feedback): PostgreSQL, on the internal
 // network only.
-// 384M: shared_buffers (128MB, Debian's default) and a few backends, with headroom (docs/reliability.md).
+// 384M: shared_buffers (32MB, deployments/postgres/Dockerfile), a few backends and the page cache of the tables,
+// with headroom (docs/reliability.md).
 var postgres = builder.AddFeedbackPostgres("postgres", postgresPassword)
     .WithMemoryLimit("384M");
 

@@ -56,7 +56,8 @@ internal sealed record RunFigures(
 /// </summary>
 internal static partial class H2Load
 {
-    public sealed record Outcome(List<double> LatenciesMs, long Requests, long Ok, long Non2xx, long Errors, double Seconds, string Raw);
+    /// <summary>A run's counts and, per request in the order h2load logged them, its latency and status (-1: no response).</summary>
+    public sealed record Outcome(List<double> LatenciesMs, long Requests, long Ok, long Non2xx, long Errors, double Seconds, string Raw, List<int> Statuses);
 
     /// <summary>A short run whose figures are thrown away (JIT, connection pools, TLS sessions), before
     /// the measured one. h2load's own --warm-up-time loses the counts of HTTP/2 runs.</summary>
@@ -92,6 +93,7 @@ internal static partial class H2Load
         // ended. The log, not h2load's summary, is the source: with several streams per connection
         // the summary's counts can fall short of what the log (and the server) saw.
         var latencies = new List<double>(capacity: 1 << 16);
+        var statuses = new List<int>(capacity: 1 << 16);
         long ok = 0, non2xx = 0, errors = 0, first = long.MaxValue, last = long.MinValue;
         foreach (var line in File.ReadLines(log))
         {
@@ -104,12 +106,13 @@ internal static partial class H2Load
             else if (status < 0) errors++;
             else non2xx++;
             latencies.Add(micros / 1000.0);
+            statuses.Add(status);
             first = Math.Min(first, start);
             last = Math.Max(last, start + micros);
         }
         File.Delete(log);
         var seconds = last > first ? (last - first) / 1e6 : spec.Duration.TotalSeconds;
-        return new Outcome(latencies, latencies.Count, ok, non2xx, errors, seconds, result.Stdout);
+        return new Outcome(latencies, latencies.Count, ok, non2xx, errors, seconds, result.Stdout, statuses);
     }
 
     private static string Seconds(TimeSpan t) => $"{Math.Max(1, (int)Math.Round(t.TotalSeconds))}s";

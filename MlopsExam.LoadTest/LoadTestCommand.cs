@@ -21,22 +21,27 @@ internal static class LoadTestCommand
             CustomParser = ParseShares,
             Arity = ArgumentArity.ExactlyOne,
         };
+        var rounds = new Option<int>("--rounds") { HelpName = "N", Description = "Rounds of (a), (b), (d) and (e), in alternating order; ratios are taken within a round and reported as median and spread", DefaultValueFactory = _ => 3 };
+        var overload = new Option<bool>("--overload") { Description = "Instead: the gateway at 1x-10x its saturating connections and 1,000, and an open-loop rate of 1.5x its peak (make overload)" };
+        var noPython = new Option<bool>("--no-python") { Description = "Skip (p), the Python solution (FastAPI + scikit-learn, 3 replicas) behind the bare nginx" };
         var noReference = new Option<bool>("--no-reference") { Description = "Skip (d), the bare nginx in front of the same replicas" };
         var repo = new Option<string?>("--repo") { HelpName = "DIR", Description = "The repository whose compose stack runs [default: the one around the working directory]" };
         var redraw = new Option<string?>("--redraw") { HelpName = "FILE.json", Description = "Print the table and draw the chart again from saved figures; nothing is measured" };
 
         var root = new RootCommand("make loadtest: the compose stack's gateway against its API replicas (direct), side by side; a table, JSON and a PNG in .artifacts/loadtest")
         {
-            clients, duration, warmUp, shares, stackWarmUp, noReference, repo, redraw,
+            clients, duration, warmUp, shares, stackWarmUp, rounds, noReference, noPython, overload, repo, redraw,
         };
         root.Add(ChaosCommand());
         root.Add(SoakCommand());
+        Options Read(ParseResult parse) => new(
+            parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(parse.GetValue(warmUp)),
+            parse.GetValue(shares)!, parse.GetValue(repo), TimeSpan.FromSeconds(parse.GetValue(stackWarmUp)),
+            Reference: !parse.GetValue(noReference), Rounds: Math.Max(1, parse.GetValue(rounds)), Python: !parse.GetValue(noPython));
         root.SetAction(parse => parse.GetValue(redraw) is { } saved
             ? Task.FromResult(LoadTestRun.Redraw(saved))
-            : LoadTestRun.RunAsync(new Options(
-                parse.GetValue(clients), TimeSpan.FromSeconds(parse.GetValue(duration)), TimeSpan.FromSeconds(parse.GetValue(warmUp)),
-                parse.GetValue(shares)!, parse.GetValue(repo), TimeSpan.FromSeconds(parse.GetValue(stackWarmUp)),
-                Reference: !parse.GetValue(noReference))));
+            : parse.GetValue(overload) ? OverloadRun.RunAsync(Read(parse))
+            : LoadTestRun.RunAsync(Read(parse)));
         return root;
     }
 

@@ -21,7 +21,7 @@ namespace MlopsExam.LoadTest;
 // Any non-2xx answer or transport error fails the run that saw it, and the command exits 1.
 
 /// <summary>What one run of make loadtest is asked to do (LoadTestCommand reads it from the command line).</summary>
-internal sealed record Options(int Clients, TimeSpan Duration, TimeSpan WarmUp, double[] Shares, string? RepoRoot, TimeSpan StackWarmUp, bool Reference);
+internal sealed record Options(int Clients, TimeSpan Duration, TimeSpan WarmUp, double[] Shares, string? RepoRoot, TimeSpan StackWarmUp, bool Reference, int Rounds = 3, bool Python = true);
 
 /// <summary>The scenarios above, in order, then the table, the JSON figures and the chart.</summary>
 internal static class LoadTestRun
@@ -37,6 +37,9 @@ internal static class LoadTestRun
     public static int Redraw(string saved)
     {
         var again = JsonSerializer.Deserialize<LoadTestReport>(File.ReadAllText(saved), Serializer)!;
+        // Figures saved before rounds existed: their full-speed runs are one round.
+        if (again.Runs.All(r => r.Round == 0))
+            again = again with { Runs = [.. again.Runs.Select(r => r.OfferedRps is null ? r with { Round = 1 } : r)] };
         Report.PrintTable(again);
         var picture = Path.ChangeExtension(saved, ".png");
         Chart.Draw(again, picture);
@@ -67,6 +70,7 @@ internal static class LoadTestRun
         Console.WriteLine("  lifting the gateway's rate limit for this run ...");
 
         var runs = new List<RunReport>();
+        PayloadLogCounters? logBefore = null, logDuring = null;
         var dockerd = HostProcess.Find("dockerd");
         try
         {
@@ -76,7 +80,7 @@ internal static class LoadTestRun
                 ["RATE_LIMIT_BURST"] = "1000000",
             });
             gateway = (await stack.ContainersAsync("gateway")).Single();
-            var watched = new Watched(gateway, replicas, await stack.ContainersAsync("api-v2"), dockerd);
+            var watched = new Watched(gateway, replicas, await stack.ContainersAsync("api-v2"), await stack.ContainersAsync("postgres"), dockerd);
 
             // Replicas and nginx fresh from `make up` serve far less than they do a minute later (tiered JIT,
             // dynamic PGO, GC budgets settling), so both paths get a discarded run of StackWarmUp seconds
@@ -89,31 +93,59 @@ internal static class LoadTestRun
                 await Scenario.GatewayAsync("warm-up gateway", gateway, http2: false, warm, [json, auth], body, null, watched, outDir, quiet: true);
             }
 
-            // (a) and (b) at full speed.
-            var direct = await Scenario.DirectAsync("a direct h1", replicas, options, json, body, null, watched, outDir);
-            runs.Add(direct);
-            var viaH1 = await Scenario.GatewayAsync("b gateway h1", gateway, http2: false, options, [json, auth], body, null, watched, outDir);
-            runs.Add(viaH1);
-            var viaH2 = await Scenario.GatewayAsync("b gateway h2", gateway, http2: true, options, [json, auth], body, null, watched, outDir);
-            runs.Add(viaH2);
-
-            // (d) the same replicas behind an nginx without the gateway's features, plain and over TLS:
-            // what any nginx hop costs here, next to what the gateway costs (ReferenceProxy.cs).
-            var reference = options.Reference ? await ReferenceProxy.TryStartAsync(stack, gateway, replicas, outDir) : null;
+            // (a), (b), (d) and (e) at full speed, in rounds: the machine's speed drifts (other tenants,
+            // frequency, the page cache), so one run per path cannot carry a ratio. Each round runs
+            // every path once, odd rounds in one order and even rounds in the other, and each ratio is
+            // taken within a round; the report gives its median and spread over the rounds.
+            // (d) and (e): the same replicas behind an nginx without the gateway's features, then
+            // with one feature at a time (ReferenceProxy.cs).
+            var reference = options.Reference ? await ReferenceProxy.TryStartAsync(stack, gateway, replicas, outDir, options.Python) : null;
             await using (reference)
+            {
+                var paths = new List<Func<Task<RunReport>>>
+                {
+                    () => Scenario.DirectAsync("a direct h1", replicas, options, json, body, null, watched, outDir),
+                    () => Scenario.GatewayAsync("b gateway h1", gateway, http2: false, options, [json, auth], body, null, watched, outDir),
+                    () => Scenario.GatewayAsync("b gateway h2", gateway, http2: true, options, [json, auth], body, null, watched, outDir),
+                };
                 if (reference is not null)
                 {
                     var behindReference = watched.InFrontOf(reference.Container);
                     await Scenario.GatewayAsync("warm-up reference", reference.Container, http2: false, options with { Duration = TimeSpan.FromSeconds(5) },
                         [json], body, null, behindReference, outDir, quiet: true, url: ReferenceProxy.PlainUrl, target: "bare nginx");
-                    runs.Add(await Scenario.GatewayAsync("d nginx plain h1", reference.Container, http2: false, options, [json], body, null,
+                    paths.Add(() => Scenario.GatewayAsync("d nginx plain h1", reference.Container, http2: false, options, [json], body, null,
                         behindReference, outDir, url: ReferenceProxy.PlainUrl, target: "bare nginx"));
-                    runs.Add(await Scenario.GatewayAsync("d nginx TLS h1", reference.Container, http2: false, options, [json], body, null,
+                    paths.Add(() => Scenario.GatewayAsync("d nginx TLS h1", reference.Container, http2: false, options, [json], body, null,
                         behindReference, outDir, url: ReferenceProxy.TlsUrl, target: "bare nginx"));
+                    if (reference.Python is not null)
+                    {
+                        await Scenario.GatewayAsync("warm-up Python", reference.Container, http2: false, options with { Duration = TimeSpan.FromSeconds(5) },
+                            [json], body, null, behindReference, outDir, quiet: true, url: PythonSolution.Url, target: "Python");
+                        paths.Add(() => Scenario.GatewayAsync(PythonSolution.Name, reference.Container, http2: false, options, [json], body, null,
+                            behindReference, outDir, url: PythonSolution.Url, target: "3 x Python"));
+                    }
+                    foreach (var feature in ReferenceProxy.Features)
+                    {
+                        IReadOnlyList<string> headers = feature.Port == ReferenceProxy.Features[0].Port ? [json, reference.AuthHeader] : [json];
+                        paths.Add(() => Scenario.GatewayAsync(feature.Name, reference.Container, http2: false, options, headers, body, null,
+                            behindReference, outDir, url: feature.Url, target: "nginx + 1"));
+                    }
                 }
 
+                logBefore = await PayloadLogCounters.ReadAsync(replicas);
+                for (var round = 1; round <= options.Rounds; round++)
+                {
+                    Console.WriteLine($"  round {round} of {options.Rounds}{(round % 2 == 0 ? " (reverse order)" : "")}");
+                    foreach (var path in round % 2 == 1 ? paths : Enumerable.Reverse(paths))
+                        runs.Add((await path()) with { Round = round });
+                }
+            }
+
+            await Task.Delay(TimeSpan.FromSeconds(1)); // the last batch gathered (PayloadLog:FlushIntervalMs) is written
+            logDuring = await PayloadLogCounters.ReadAsync(replicas) is { } after && logBefore is not null ? after - logBefore : null;
+
             // (c) offered-load sweep, direct and through the gateway at the same rates.
-            var max = Math.Max(1, viaH1.Figures.RequestsPerSecond);
+            var max = Math.Max(1, Rounds.Median(runs, "b gateway h1").Figures.RequestsPerSecond);
             foreach (var share in options.Shares)
             {
                 var rate = Math.Round(max * share / 10) * 10;
@@ -128,7 +160,7 @@ internal static class LoadTestRun
         }
 
         var report = new LoadTestReport(DateTimeOffset.UtcNow, Environment.ProcessorCount, Machine.Describe(), Machine.H2LoadVersion(),
-            options.Clients, options.Duration.TotalSeconds, runs);
+            options.Clients, options.Duration.TotalSeconds, runs, logDuring);
         Report.PrintTable(report);
         var stamp = DateTime.UtcNow.ToString("yyyyMMdd-HHmmss", CultureInfo.InvariantCulture);
         var jsonPath = Path.Combine(outDir, "loadtest.json");
@@ -143,7 +175,7 @@ internal static class LoadTestRun
         var failed = runs.Where(r => !r.Figures.Clean).ToList();
         if (failed.Count > 0)
         {
-            Console.WriteLine($"FAILED: {string.Join(", ", failed.Select(r => r.Name))} had non-2xx answers or errors.");
+            Console.WriteLine($"FAILED: {string.Join(", ", failed.Select(r => r.Round > 0 ? $"{r.Name} (round {r.Round})" : r.Name).Distinct())} had non-2xx answers or errors.");
             return 1;
         }
         return 0;

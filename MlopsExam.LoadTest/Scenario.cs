@@ -9,13 +9,14 @@ internal sealed record RunReport(
     double? OfferedRps,
     RunFigures Figures,
     IReadOnlyDictionary<string, double> CpuPercent,
-    double? UpstreamConnectionsPer1000);
+    double? UpstreamConnectionsPer1000,
+    int Round = 0);
 
 /// <summary>The containers and host processes whose CPU every run reports.</summary>
-internal sealed class Watched(Container gateway, IReadOnlyList<Container> v1, IReadOnlyList<Container> v2, HostProcess? dockerd)
+internal sealed class Watched(Container gateway, IReadOnlyList<Container> v1, IReadOnlyList<Container> v2, IReadOnlyList<Container> postgres, HostProcess? dockerd)
 {
     /// <summary>The same, with another container in the gateway's column (the reference proxy of (d)).</summary>
-    public Watched InFrontOf(Container proxy) => new(proxy, v1, v2, dockerd);
+    public Watched InFrontOf(Container proxy) => new(proxy, v1, v2, postgres, dockerd);
 
     public Container Gateway { get; } = gateway;
 
@@ -27,6 +28,8 @@ internal sealed class Watched(Container gateway, IReadOnlyList<Container> v1, IR
             ["api-v1 (all)"] = v1.Aggregate(TimeSpan.Zero, (sum, c) => sum + c.CpuUsed()),
             ["api-v2"] = v2.Aggregate(TimeSpan.Zero, (sum, c) => sum + c.CpuUsed()),
         };
+        // The payload log's database: what logging every answer costs shows here as well as in the replicas.
+        if (postgres.Count > 0) cpu["postgres"] = postgres.Aggregate(TimeSpan.Zero, (sum, c) => sum + c.CpuUsed());
         if (dockerd is not null) cpu["dockerd"] = dockerd.CpuUsed();
         return cpu;
     }

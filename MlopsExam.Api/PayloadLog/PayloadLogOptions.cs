@@ -23,6 +23,11 @@ public sealed class PayloadLogOptions
     [Range(1, 100_000)]
     public int BatchSize { get; set; } = 1000;
 
+    /// <summary>Milliseconds a batch gathers rows after the first before it is written (unless it fills first): at most
+    /// 1000 / FlushIntervalMs commits a second per replica, whatever the request rate.</summary>
+    [Range(0, 10_000)]
+    public int FlushIntervalMs { get; set; } = 200;
+
     /// <summary>Days a prediction without feedback is kept (PREDICTION_RETENTION_DAYS overrides it).</summary>
     [Range(1, 36_500)]
     public int RetentionDays { get; set; } = 30;

@@ -4,7 +4,8 @@ using System.Text;
 namespace MlopsExam.Api.PayloadLog;
 
 /// <summary>One logged answer: a /predict answer or, <see cref="Shadow"/>, a challenger's prediction on a shadow copy.
-/// <see cref="Sentence"/> is null when <c>Serving:LogSentences</c> is false; its sha256 is always kept.</summary>
+/// The row keeps <see cref="Sentence"/> only when <see cref="KeepSentence"/> (<c>Serving:LogSentences</c>), and its
+/// sha256 always; the writer hashes it, off the request path.</summary>
 public sealed record PredictionRecord(
     string RequestId,
     DateTime LoggedAt,
@@ -12,8 +13,8 @@ public sealed record PredictionRecord(
     string Variant,
     string ModelId,
     string ModelSha256,
-    string? Sentence,
-    string SentenceSha256,
+    string Sentence,
+    bool KeepSentence,
     string Label,
     float PositiveProbability,
     double LatencyMs,

@@ -130,7 +130,7 @@ public static partial class PredictEndpoints
     internal static PredictionRecord Record(string sentence, string requestId, bool shadow, ServingOptions serving,
         SentimentModel model, SentimentPrediction prediction, TimeSpan elapsed, string? clientKey) =>
         new(requestId, DateTime.UtcNow, shadow, serving.Variant, model.ModelId, model.Sha256,
-            serving.LogSentences ? sentence : null, PredictionRecord.Sha256Hex(sentence),
+            sentence, serving.LogSentences,
             prediction.Label, prediction.PositiveProbability, elapsed.TotalMilliseconds, clientKey);
 
     /// <summary>The gateway's <c>$request_id</c> when there is one, else ASP.NET's own trace id.</summary>

@@ -146,6 +146,12 @@ public static class GatewayResourceBuilderExtensions
             .PublishAsComposeService((_, service) =>
                 service.CommentEnvironment("RATE_LIMIT_RPS", "`make loadtest` raises both for its own run, then recreates the gateway with these."));
 
+    /// <summary>Graceful overload (deployments/nginx/snippets/overload.conf): at most <paramref name="maxInflight"/>
+    /// requests in flight to the API for all clients together; one more is answered 503 with Retry-After at once.</summary>
+    public static IResourceBuilder<ContainerResource> WithOverloadLimit(this IResourceBuilder<ContainerResource> gateway,
+        IResourceBuilder<ParameterResource> maxInflight) =>
+        gateway.WithEnvironment("GATEWAY_MAX_INFLIGHT", maxInflight);
+
     /// <summary>Experiments (deployments/nginx/conf.d/ab-routing.conf): the share of clients sent to v2
     /// (<paramref name="canaryPercent"/>) and the share of v1 requests copied to v2 (<paramref name="shadowPercent"/>).</summary>
     public static IResourceBuilder<ContainerResource> WithExperiments(this IResourceBuilder<ContainerResource> gateway,

@@ -80,6 +80,7 @@ public sealed partial class GatewayEntrypointTests
             ["CANARY_PERCENT"] = "37",
             ["SHADOW_PERCENT"] = "5",
             ["PUBLIC_HTTPS_PORT"] = "4443",
+            ["GATEWAY_MAX_INFLIGHT"] = "12",
         }, "api-v1:10.1.0.1", "api-v2:10.2.0.1");
 
         // Each name's addresses, v1's as api_v2's backups; the pools' zone and keepalive around them.
@@ -91,6 +92,8 @@ public sealed partial class GatewayEntrypointTests
         Assert.Contains("split_clients \"${experiment_client_key}\" $canary_pool { 37% api_v2; * api_v1; }", config);
         Assert.Contains("split_clients \"${request_id}\" $shadow_copy { 5% \"1\"; * \"\"; }", config);
         Assert.Contains("map $scheme $https_port_suffix { default \":4443\"; }", config);
+        // /predict and /feedback: both concurrency limits (the server's per-address one repeated), answered 503.
+        Assert.Equal(2, Regex.Count(config, Regex.Escape("limit_conn perip 512; limit_conn inflight 12; limit_conn_status 503;")));
     }
 
     [Fact]
@@ -107,6 +110,8 @@ public sealed partial class GatewayEntrypointTests
         Assert.Contains("map $nginx_version $shadow_copy { default \"\"; }", config);
         Assert.DoesNotContain("split_clients", config);
         Assert.Contains("map $scheme $https_port_suffix { default \"\"; }", config);
+        Assert.Contains("limit_conn_zone $server_name zone=inflight:1m;", config);
+        Assert.Contains("limit_conn inflight 64;", config);
     }
 
     [Fact]
@@ -130,6 +135,7 @@ public sealed partial class GatewayEntrypointTests
     [InlineData("API_V1_SERVERS=api-v1", "API_V1_SERVERS: 'api-v1' is not host:port")]
     [InlineData("API_V2_SERVERS=api-v2:http", "API_V2_SERVERS: 'api-v2:http' has no numeric port")]
     [InlineData("RATE_LIMIT_RPS=0", "RATE_LIMIT_RPS must be a whole number of requests per second >= 1, got '0'")]
+    [InlineData("GATEWAY_MAX_INFLIGHT=0", "GATEWAY_MAX_INFLIGHT must be a whole number of requests >= 1, got '0'")]
     [InlineData("CANARY_PERCENT=101", "CANARY_PERCENT must be a whole percentage 0-100, got '101'")]
     [InlineData("PUBLIC_HTTPS_PORT=65536", "PUBLIC_HTTPS_PORT out of range: 65536")]
     [InlineData("BASIC_AUTH_HASH=md5", "BASIC_AUTH_HASH must be auto, ssha or sha512crypt, got 'md5'")]

@@ -13,4 +13,7 @@ render_file https-port.conf https-port.conf.template HTTPS_PORT_SUFFIX="$suffix"
 render_file rate-limit-zone.conf rate-limit-zone.conf.template RATE_LIMIT_RPS="$RATE_LIMIT_RPS"
 render_file rate-limit-predict.conf rate-limit-predict.conf.template RATE_LIMIT_BURST="$RATE_LIMIT_BURST"
 
-log "http redirects to port $PUBLIC_HTTPS_PORT; rate limit $RATE_LIMIT_RPS r/s burst $RATE_LIMIT_BURST"
+# Requests in flight to the API, all clients together (snippets/overload.conf).
+render_file max-inflight.conf max-inflight.conf.template GATEWAY_MAX_INFLIGHT="$GATEWAY_MAX_INFLIGHT"
+
+log "http redirects to port $PUBLIC_HTTPS_PORT; rate limit $RATE_LIMIT_RPS r/s burst $RATE_LIMIT_BURST; at most $GATEWAY_MAX_INFLIGHT requests in flight"
