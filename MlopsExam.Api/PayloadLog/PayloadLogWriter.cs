@@ -39,9 +39,10 @@ public sealed partial class PayloadLogWriter(
                 var gathered = Stopwatch.StartNew();
                 var interval = TimeSpan.FromMilliseconds(options.Value.FlushIntervalMs);
                 Drain(batch);
-                while (batch.Count < options.Value.BatchSize && gathered.Elapsed < interval)
+                TimeSpan wait;
+                while (batch.Count < options.Value.BatchSize && (wait = NextWait(interval, gathered.Elapsed)) > TimeSpan.Zero)
                 {
-                    await Task.Delay(Min(interval - gathered.Elapsed, GatherStep), stoppingToken);
+                    await Task.Delay(wait, stoppingToken);
                     Drain(batch);
                 }
                 try
@@ -76,7 +77,14 @@ public sealed partial class PayloadLogWriter(
             batch.Add(record);
     }
 
-    private static TimeSpan Min(TimeSpan a, TimeSpan b) => a < b ? a : b;
+    /// <summary>How long the gathering batch sleeps next: at most <see cref="GatherStep"/>, zero once the interval has
+    /// passed. Computed from one reading of the clock: the interval minus a later reading could be negative, which
+    /// Task.Delay rejects with an exception that would end the writer and, with it, the host.</summary>
+    internal static TimeSpan NextWait(TimeSpan interval, TimeSpan elapsed)
+    {
+        var remaining = interval - elapsed;
+        return remaining <= TimeSpan.Zero ? TimeSpan.Zero : remaining < GatherStep ? remaining : GatherStep;
+    }
 
     private async Task CopyAsync(List<PredictionRecord> batch, CancellationToken ct)
     {
