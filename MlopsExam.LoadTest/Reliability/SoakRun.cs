@@ -13,7 +13,8 @@ namespace MlopsExam.LoadTest.Reliability;
 
 /// <summary>One container at the end of one minute: memory as `docker stats` counts it (MiB), CPU (% of one core over
 /// the minute), log files (MiB), and its resident memory without the page cache (anonymous + shared memory, MiB).</summary>
-internal sealed record ContainerSample(string Container, double MemoryMiB, double CpuPercent, double LogMiB, double ResidentMiB = double.NaN);
+internal sealed record ContainerSample(string Container, double MemoryMiB, double CpuPercent, double LogMiB, double ResidentMiB = double.NaN,
+    int Restarts = 0, bool OomKilled = false);
 
 internal sealed record SoakMinute(int Minute, long Requests, long Errors, double P99Ms, double PrometheusDiskMiB, IReadOnlyList<ContainerSample> Containers);
 
@@ -61,17 +62,21 @@ internal static class SoakRun
                 var sampled = new List<ContainerSample>();
                 foreach (var c in containers)
                 {
+                    // A restarted container (Docker's restart policy) keeps its id: its CPU counter starts again from 0.
+                    var state = (await Docker.RunAsync("inspect", "-f", "{{.RestartCount}} {{.State.OOMKilled}}", c.Id)).Trim().Split(' ');
                     var cpu = c.CpuUsed();
+                    if (cpu < cpuBefore[c.Label]) cpuBefore[c.Label] = TimeSpan.Zero;
                     sampled.Add(new ContainerSample(c.Label, Math.Round(MemoryMiB(c.Id), 1),
                         Math.Round((cpu - cpuBefore[c.Label]).TotalSeconds / 60 * 100, 1), Math.Round(await LogMiBAsync(c.Id), 2),
-                        Math.Round(ResidentMiB(c.Id), 1)));
+                        Math.Round(ResidentMiB(c.Id), 1), int.Parse(state[0], CultureInfo.InvariantCulture), state[1] == "true"));
                     cpuBefore[c.Label] = cpu;
                 }
                 var sample = new SoakMinute(minute, run.Requests, run.Errors + run.Non2xx, Math.Round(RunFigures.Percentile(sorted, 0.99), 2),
                     Math.Round(await PrometheusDiskMiBAsync(stack), 1), sampled);
                 samples.Add(sample);
                 Console.WriteLine($"  minute {minute,3}: {sample.Requests} requests, {sample.Errors} errors, p99 {sample.P99Ms:F1} ms, Prometheus {sample.PrometheusDiskMiB:F1} MiB; "
-                                  + string.Join(", ", sampled.Select(s => $"{s.Container} {s.MemoryMiB:F0} MiB/{s.CpuPercent:F0}%/log {s.LogMiB:F1}")));
+                                  + string.Join(", ", sampled.Select(s => $"{s.Container} {s.MemoryMiB:F0} MiB/{s.CpuPercent:F0}%/log {s.LogMiB:F1}"
+                                      + (s.Restarts > 0 ? $"/restarts {s.Restarts}{(s.OomKilled ? " (OOM-killed)" : "")}" : ""))));
             }
         }
         finally
@@ -88,7 +93,8 @@ internal static class SoakRun
         File.WriteAllText(Path.Combine(outDir, "soak.json"), JsonSerializer.Serialize(report, Json.Options));
         Draw(report, Path.Combine(outDir, "soak.png"));
         Console.WriteLine($"\nfigures: {Path.Combine(outDir, "soak.json")}\nchart:   {Path.Combine(outDir, "soak.png")}");
-        return samples.Sum(m => m.Errors) == 0 ? 0 : 1;
+        // An error, or a container that restarted (a crash or an OOM kill the restart policy hid), fails the soak.
+        return samples.Sum(m => m.Errors) == 0 && samples.LastOrDefault()?.Containers.All(c => c.Restarts == 0) != false ? 0 : 1;
     }
 
     private static async Task<List<Container>> ContainersAsync(Stack stack)
@@ -181,6 +187,12 @@ internal static class SoakRun
             text.AppendLine($"- resident (anonymous + shared memory): {Growth(c => c.ResidentMiB)}");
             text.AppendLine($"- as docker stats counts it (also active page cache): {Growth(c => c.MemoryMiB)}");
         }
+        var restarted = report.Minutes.LastOrDefault()?.Containers.Where(c => c.Restarts > 0).ToList() ?? [];
+        text.AppendLine();
+        text.AppendLine(restarted.Count == 0
+            ? "Restarts during the soak: none."
+            : "Restarts during the soak (Docker's restart policy): " + string.Join(", ", restarted.Select(c =>
+                $"{c.Container} {c.Restarts}x, first seen after minute {report.Minutes.First(m => m.Containers.First(x => x.Container == c.Container).Restarts > 0).Minute}{(c.OomKilled ? ", OOM-killed" : "")}")));
         return text.ToString();
     }
 
