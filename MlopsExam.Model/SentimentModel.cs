@@ -9,11 +9,13 @@ public sealed class ModelIntegrityException(string message) : Exception(message)
 
 /// <summary>
 /// A loaded, verified sentiment model. Thread-safe: ML.NET's <c>PredictionEngine</c> is not,
-/// so each call (single or batch) borrows one from a pool.
+/// so each call (single or batch) borrows a scorer (one or more engines) from a pool. A
+/// negation-gated ensemble (v2) is scored by <see cref="GatedScorer"/>, which skips the members the
+/// gate does not use for the sentence; any other model by its whole pipeline.
 /// </summary>
 public sealed class SentimentModel
 {
-    private readonly ObjectPool<Microsoft.ML.PredictionEngine<SentimentInput, SentimentOutput>> _engines;
+    private readonly ObjectPool<ISentenceScorer> _engines;
 
     private SentimentModel(MLContext ml, ITransformer transformer, string path, string sha256, ModelMetrics? metrics)
     {
@@ -22,7 +24,7 @@ public sealed class SentimentModel
         Metrics = metrics;
         // The provider makes a pool that disposes engines it does not keep (PredictionEngine is IDisposable).
         _engines = new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount * 2 }
-            .Create(new EnginePolicy(ml, transformer));
+            .Create(new EnginePolicy(ml, transformer, GatedLayout.Find(ml, transformer)));
     }
 
     public string Path { get; }
@@ -100,7 +102,8 @@ public sealed class SentimentModel
         var engine = _engines.Get();
         try
         {
-            var output = engine.Predict(new SentimentInput { Sentence = normalizedSentence });
+            var output = new SentimentOutput();
+            engine.Score(new SentimentInput { Sentence = normalizedSentence }, ref output);
             return ToPrediction(output);
         }
         finally
@@ -126,7 +129,7 @@ public sealed class SentimentModel
             foreach (var sentence in sentences)
             {
                 input.Sentence = TextNormalizer.Normalize(sentence);
-                engine.Predict(input, ref output);
+                engine.Score(input, ref output);
                 results.Add(ToPrediction(output));
             }
         }
@@ -144,12 +147,13 @@ public sealed class SentimentModel
         return new SentimentPrediction(p >= 0.5f, p);
     }
 
-    private sealed class EnginePolicy(MLContext ml, ITransformer transformer)
-        : PooledObjectPolicy<Microsoft.ML.PredictionEngine<SentimentInput, SentimentOutput>>
+    private sealed class EnginePolicy(MLContext ml, ITransformer transformer, GatedLayout? gated)
+        : PooledObjectPolicy<ISentenceScorer>
     {
-        public override Microsoft.ML.PredictionEngine<SentimentInput, SentimentOutput> Create() =>
-            ml.Model.CreatePredictionEngine<SentimentInput, SentimentOutput>(transformer);
+        public override ISentenceScorer Create() => gated is null
+            ? new PipelineScorer(ml.Model.CreatePredictionEngine<SentimentInput, SentimentOutput>(transformer))
+            : new GatedScorer(ml, gated);
 
-        public override bool Return(Microsoft.ML.PredictionEngine<SentimentInput, SentimentOutput> obj) => true;
+        public override bool Return(ISentenceScorer obj) => true;
     }
 }
