@@ -23,7 +23,12 @@ public sealed class SentimentModel
         Sha256 = sha256;
         Metrics = metrics;
         // The provider makes a pool that disposes engines it does not keep (PredictionEngine is IDisposable).
-        _engines = new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount * 2 }
+        // It keeps up to 16 per core: under load more requests predict at once than there are cores
+        // (thread-pool threads), and with only 2 per core kept, each request beyond them built a scorer
+        // over the whole pipeline and threw it away after one sentence (v2 in-process, 16 clients: 40-60
+        // req/s with 2 kept per core, 220 with 16; VariantThroughputBenchmark). A kept scorer costs its
+        // row buffers only; the model is shared.
+        _engines = new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount * 16 }
             .Create(new EnginePolicy(ml, transformer, GatedLayout.Find(ml, transformer)));
     }
 
