@@ -25,10 +25,28 @@ public static class NegationScope
         ".", ",", ";", ":", "!", "?", "--", "...", "(", ")", "but", "yet", "though", "although", "however",
     ];
 
+    // The last sentence each thread marked or gated, and the answer. One prediction of v2 asks
+    // for the same sentence's marking once per member that reads it and again in the lexicon view,
+    // and for its gate twice (GatedScorer, then the saved gate step): the first call computes, the
+    // others compare the text (a memcmp) and reuse it. Pure functions of the text, so reuse cannot
+    // change an answer; per thread, so no locking (a prediction engine runs on one thread).
+    [ThreadStatic] private static string? _markedInput;
+    [ThreadStatic] private static string? _marked;
+    [ThreadStatic] private static string? _gatedInput;
+    [ThreadStatic] private static bool _gated;
+
     /// <summary>Whether a negation scopes over at least one word ("not good"; not "not ." alone).</summary>
     public static bool HasScope(string normalized)
     {
         ArgumentNullException.ThrowIfNull(normalized);
+        if (string.Equals(_gatedInput, normalized, StringComparison.Ordinal)) return _gated;
+        var scoped = ComputeHasScope(normalized);
+        (_gatedInput, _gated) = (normalized, scoped);
+        return scoped;
+    }
+
+    private static bool ComputeHasScope(string normalized)
+    {
         var inScope = false;
         foreach (var token in normalized.Split(' ', StringSplitOptions.RemoveEmptyEntries))
         {
@@ -42,6 +60,14 @@ public static class NegationScope
     public static string Mark(string normalized)
     {
         ArgumentNullException.ThrowIfNull(normalized);
+        if (string.Equals(_markedInput, normalized, StringComparison.Ordinal)) return _marked!;
+        var marked = ComputeMark(normalized);
+        (_markedInput, _marked) = (normalized, marked);
+        return marked;
+    }
+
+    private static string ComputeMark(string normalized)
+    {
         var builder = new StringBuilder(normalized.Length + 16);
         var inScope = false;
         foreach (var token in normalized.Split(' ', StringSplitOptions.RemoveEmptyEntries))

@@ -10,11 +10,13 @@ public sealed class ModelIntegrityException(string message) : Exception(message)
 
 /// <summary>
 /// A loaded, verified sentiment model. Thread-safe: ML.NET's <c>PredictionEngine</c> is not,
-/// so each call (single or batch) borrows one from a pool.
+/// so each call (single or batch) borrows a scorer (one or more engines) from a pool. A
+/// negation-gated ensemble (v2) is scored by <see cref="GatedScorer"/>, which skips the members the
+/// gate does not use for the sentence; any other model by its whole pipeline.
 /// </summary>
 public sealed class SentimentModel
 {
-    private readonly ObjectPool<Microsoft.ML.PredictionEngine<SentimentInput, SentimentOutput>> _engines;
+    private readonly ObjectPool<ISentenceScorer> _engines;
     private readonly MLContext _ml;
     private readonly ITransformer _transformer;
 
@@ -26,8 +28,13 @@ public sealed class SentimentModel
         Sha256 = sha256;
         Metrics = metrics;
         // The provider makes a pool that disposes engines it does not keep (PredictionEngine is IDisposable).
-        _engines = new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount * 2 }
-            .Create(new EnginePolicy(ml, transformer));
+        // It keeps up to 16 per core: under load more requests predict at once than there are cores
+        // (thread-pool threads), and with only 2 per core kept, each request beyond them built a scorer
+        // over the whole pipeline and threw it away after one sentence (v2 in-process, 16 clients: 40-60
+        // req/s with 2 kept per core, 220 with 16; VariantThroughputBenchmark). A kept scorer costs its
+        // row buffers only; the model is shared.
+        _engines = new DefaultObjectPoolProvider { MaximumRetained = Environment.ProcessorCount * 16 }
+            .Create(new EnginePolicy(ml, transformer, GatedLayout.Find(ml, transformer)));
     }
 
     public string Path { get; }
@@ -127,7 +134,8 @@ public sealed class SentimentModel
         var engine = _engines.Get();
         try
         {
-            var output = engine.Predict(new SentimentInput { Sentence = normalizedSentence });
+            var output = new SentimentOutput();
+            engine.Score(new SentimentInput { Sentence = normalizedSentence }, ref output);
             return ToPrediction(output);
         }
         finally
@@ -153,7 +161,7 @@ public sealed class SentimentModel
             foreach (var sentence in sentences)
             {
                 input.Sentence = TextNormalizer.Normalize(sentence);
-                engine.Predict(input, ref output);
+                engine.Score(input, ref output);
                 results.Add(ToPrediction(output));
             }
         }
@@ -171,12 +179,13 @@ public sealed class SentimentModel
         return new SentimentPrediction(p >= 0.5f, p);
     }
 
-    private sealed class EnginePolicy(MLContext ml, ITransformer transformer)
-        : PooledObjectPolicy<Microsoft.ML.PredictionEngine<SentimentInput, SentimentOutput>>
+    private sealed class EnginePolicy(MLContext ml, ITransformer transformer, GatedLayout? gated)
+        : PooledObjectPolicy<ISentenceScorer>
     {
-        public override Microsoft.ML.PredictionEngine<SentimentInput, SentimentOutput> Create() =>
-            ml.Model.CreatePredictionEngine<SentimentInput, SentimentOutput>(transformer);
+        public override ISentenceScorer Create() => gated is null
+            ? new PipelineScorer(ml.Model.CreatePredictionEngine<SentimentInput, SentimentOutput>(transformer))
+            : new GatedScorer(ml, gated);
 
-        public override bool Return(Microsoft.ML.PredictionEngine<SentimentInput, SentimentOutput> obj) => true;
+        public override bool Return(ISentenceScorer obj) => true;
     }
 }

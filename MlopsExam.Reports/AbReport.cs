@@ -41,8 +41,8 @@ public sealed record AbReport(DateTimeOffset At, string Prometheus, string Windo
         public const string Requests = "variant:sentiment_requests:increase5m";
         public const string RequestRate = "variant:sentiment_requests:rate5m";
         public const string Errors = "variant:sentiment_request_errors:increase5m";
-        public const string P50 = "variant:sentiment_request_duration_seconds:p50_5m";
-        public const string P99 = "variant:sentiment_request_duration_seconds:p99_5m";
+        public const string P50 = "variant:http_server_request_duration_seconds:p50_5m";
+        public const string P99 = "variant:http_server_request_duration_seconds:p99_5m";
         public const string Predictions = "variant:sentiment_predictions:increase5m";
         public const string Positive = "variant:sentiment_predictions_positive:increase5m";
         public const string ShadowPredictions = "variant:sentiment_shadow_predictions:increase5m";

@@ -49,7 +49,7 @@ public static partial class PredictEndpoints
         ILogger<PredictRequest> logger,
         CancellationToken ct)
     {
-        metrics.TimeRequest(http);
+        metrics.TagRequest(http);
         var serving = options.Value;
         var requestId = RequestId(http);
         http.Response.Headers[InstanceHeader] = serving.InstanceId;

@@ -1,5 +1,7 @@
 using System.Diagnostics;
 using System.Diagnostics.Metrics;
+using Microsoft.AspNetCore.Http.Features;
+using OpenTelemetry.Metrics;
 
 namespace MlopsExam.Api.Serving;
 
@@ -10,8 +12,10 @@ namespace MlopsExam.Api.Serving;
 /// <list type="bullet">
 /// <item><c>sentiment_predictions_total{label}</c>: predictions served to clients;</item>
 /// <item><c>sentiment_requests_rejected_total{reason}</c>: requests refused before inference;</item>
-/// <item><c>sentiment_request_duration_seconds{http_response_status_code}</c>: histogram of the whole
-/// <c>/predict</c> handling (body read, checks, inference, answer written), every status;</item>
+/// <item><c>http_server_request_duration_seconds{http_route="/predict", http_response_status_code}</c>:
+/// ASP.NET Core's own histogram of each request (body read, checks, inference, answer written),
+/// every status; /predict adds <c>variant</c>, <c>model_id</c> and <c>replica</c> to it
+/// (<see cref="TagRequest"/>) and <see cref="AddRequestDurationBuckets"/> sets its buckets;</item>
 /// <item><c>sentiment_inference_duration_seconds</c>: histogram of the model call alone;</item>
 /// <item><c>sentiment_shadow_copies_total{outcome}</c> (served side): copies sent, dropped (queue
 /// full), failed (error, timeout or non-2xx from the challenger), unconfigured (marked but no
@@ -30,7 +34,6 @@ public sealed class PredictionMetrics
     private readonly Counter<long> _predictions;
     private readonly Counter<long> _rejected;
     private readonly Histogram<double> _inference;
-    private readonly Histogram<double> _request;
     private readonly Counter<long> _shadowCopies;
     private readonly Counter<long> _shadowPredictions;
     private readonly Counter<long> _fallbacks;
@@ -50,13 +53,6 @@ public sealed class PredictionMetrics
             tags: null, advice: new InstrumentAdvice<double>
             {
                 HistogramBucketBoundaries = [0.00001, 0.000025, 0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.1],
-            });
-        // From 50 µs (a short sentence in-process) to 1 s (a request stuck behind a busy CPU); beyond
-        // that only +Inf: the gateway would have timed the client out long before.
-        _request = meter.CreateHistogram("sentiment.request.duration", "s", "Whole handling of one /predict request, by status code.",
-            tags: null, advice: new InstrumentAdvice<double>
-            {
-                HistogramBucketBoundaries = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
             });
         _fallbacks = meter.CreateCounter<long>("sentiment.variant.fallbacks", "{request}",
             "Requests the gateway routed to another variant (X-Requested-Variant) that this replica answered: v1 serving for a down v2.");
@@ -90,17 +86,33 @@ public sealed class PredictionMetrics
 
     public void Rejected(string reason) => _rejected.Add(1, Common("reason", reason));
 
-    /// <summary>Records the whole handling of this request (until the answer is written) in
-    /// <c>sentiment.request.duration</c>, with its final status code.</summary>
-    public void TimeRequest(HttpContext http)
+    /// <summary>
+    /// Adds variant, model_id and replica to the <c>http.server.request.duration</c> sample ASP.NET
+    /// Core records for this request (with its route and final status code) when it ends: the A/B
+    /// rules and <c>make rollout</c> read that one histogram, not a second one of their own.
+    /// </summary>
+    public void TagRequest(HttpContext http)
     {
-        var started = Stopwatch.GetTimestamp();
-        http.Response.OnCompleted(() =>
-        {
-            _request.Record(Stopwatch.GetElapsedTime(started).TotalSeconds, Common("http.response.status_code", http.Response.StatusCode));
-            return Task.CompletedTask;
-        });
+        if (http.Features.Get<IHttpMetricsTagsFeature>() is not { } metricTags) return;
+        metricTags.Tags.Add(new("variant", _variant));
+        metricTags.Tags.Add(new("model_id", _model.Current.ModelId));
+        metricTags.Tags.Add(new("replica", _replica));
     }
+
+    /// <summary>
+    /// Buckets of ASP.NET Core's <c>http.server.request.duration</c> from 50 µs (a short sentence
+    /// in-process) to 1 s (a request stuck behind a busy CPU); beyond that only +Inf: the gateway
+    /// would have timed the client out long before. Its default buckets start at 5 ms, where every
+    /// /predict would land in the first one.
+    /// </summary>
+    public static MeterProviderBuilder AddRequestDurationBuckets(MeterProviderBuilder metrics) =>
+        metrics.AddView(RequestDurationInstrument, new ExplicitBucketHistogramConfiguration
+        {
+            Boundaries = [0.00005, 0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1],
+        });
+
+    /// <summary>ASP.NET Core's request histogram (meter Microsoft.AspNetCore.Hosting).</summary>
+    public const string RequestDurationInstrument = "http.server.request.duration";
 
     /// <summary>This replica answered a request routed to <paramref name="requested"/> (its pool had no live server).</summary>
     public void Fallback(string requested) => _fallbacks.Add(1, Common("requested_variant", requested));

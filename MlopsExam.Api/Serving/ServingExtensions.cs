@@ -3,6 +3,7 @@ using Microsoft.Extensions.Options;
 using MlopsExam.Api.Models;
 using MlopsExam.Api.Predict;
 using MlopsExam.Model;
+using OpenTelemetry.Metrics;
 
 namespace MlopsExam.Api.Serving;
 
@@ -51,6 +52,7 @@ public static class ServingExtensions
             return new ServingModel(SentimentModel.Load(path, pinned));
         });
         builder.Services.AddSingleton<PredictionMetrics>();
+        builder.Services.ConfigureOpenTelemetryMeterProvider(metrics => PredictionMetrics.AddRequestDurationBuckets(metrics));
         // Loads the model before the server accepts requests: a missing or tampered model stops start-up.
         builder.Services.AddHostedService<ModelLoader>();
         // Then follows the selection file: another model is checked, then swapped in (Models/).

@@ -237,11 +237,11 @@ internal sealed class RolloutContext : IDisposable
         var w = $"[{Math.Max(10, (int)window.TotalSeconds)}s]";
         async Task<VariantFigures> FiguresAsync(string v)
         {
-            var requests = Zero(await ScalarAsync($"sum(increase(sentiment_request_duration_seconds_count{{variant=\"{v}\"}}{w}))", ct));
-            var errors = Zero(await ScalarAsync($"sum(increase(sentiment_request_duration_seconds_count{{variant=\"{v}\",http_response_status_code!~\"2..\"}}{w}))", ct));
+            var requests = Zero(await ScalarAsync($"sum(increase(http_server_request_duration_seconds_count{{variant=\"{v}\",http_route=\"/predict\"}}{w}))", ct));
+            var errors = Zero(await ScalarAsync($"sum(increase(http_server_request_duration_seconds_count{{variant=\"{v}\",http_route=\"/predict\",http_response_status_code!~\"2..\"}}{w}))", ct));
             // Requests routed to this variant that its backup answered (v1 standing in for a failed v2): its failures too.
             var fallbacks = Zero(await ScalarAsync($"sum(increase(sentiment_variant_fallbacks_total{{requested_variant=\"{v}\"}}{w}))", ct));
-            var p99 = await ScalarAsync($"histogram_quantile(0.99, sum by (le) (rate(sentiment_request_duration_seconds_bucket{{variant=\"{v}\"}}{w}))) * 1000", ct);
+            var p99 = await ScalarAsync($"histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket{{variant=\"{v}\",http_route=\"/predict\"}}{w}))) * 1000", ct);
             return new VariantFigures(requests + fallbacks, errors + fallbacks, p99);
         }
         var v1 = await FiguresAsync("v1");

@@ -40,16 +40,19 @@ public sealed class MetricsExpositionTests
 
         var v1Metrics = await PrometheusText.WaitForAsync(client, m =>
                 PrometheusText.Sum(m, "sentiment_shadow_copies_total", ("replica", "api-v1-exposition"), ("outcome", "sent")) == 1
-                && PrometheusText.Sum(m, "sentiment_request_duration_seconds_count", ("replica", "api-v1-exposition")) == 2,
+                && PrometheusText.Sum(m, "http_server_request_duration_seconds_count", ("replica", "api-v1-exposition"), ("http_route", "/predict")) == 2,
             "one copy sent and two requests timed");
         var v2Metrics = await PrometheusText.WaitForAsync(v2.CreateClient(), m =>
             PrometheusText.Sum(m, "sentiment_shadow_predictions_total", ("replica", "api-v2-exposition"), ("variant", "v2")) == 1, "one shadow prediction");
 
         Assert.Matches("sentiment_shadow_predictions_total\\{[^}]*agreement=\"(agree|disagree)\"[^}]*label=\"(positive|negative)\"[^}]*model_id=\"sentiment-v2", v2Metrics);
-        // Whole /predict handling, by status code, with buckets from 50 µs to 1 s.
-        Assert.Equal(1, PrometheusText.Sum(v1Metrics, "sentiment_request_duration_seconds_count", ("replica", "api-v1-exposition"), ("http_response_status_code", "200")));
-        Assert.Equal(1, PrometheusText.Sum(v1Metrics, "sentiment_request_duration_seconds_count", ("replica", "api-v1-exposition"), ("http_response_status_code", "400")));
-        var bounds = PrometheusText.Samples(v1Metrics, "sentiment_request_duration_seconds_bucket")
+        // Whole /predict handling: ASP.NET Core's histogram, by route and status code, with the variant
+        // the A/B rules group by, and buckets from 50 µs to 1 s. No second request histogram of our own.
+        Assert.Equal(1, PrometheusText.Sum(v1Metrics, "http_server_request_duration_seconds_count", ("replica", "api-v1-exposition"), ("http_route", "/predict"), ("variant", "v1"), ("http_response_status_code", "200")));
+        Assert.Equal(1, PrometheusText.Sum(v1Metrics, "http_server_request_duration_seconds_count", ("replica", "api-v1-exposition"), ("http_route", "/predict"), ("variant", "v1"), ("http_response_status_code", "400")));
+        Assert.Equal(2, PrometheusText.Sum(v1Metrics, "http_server_request_duration_seconds_count", ("replica", "api-v1-exposition"), ("model_id", "sentiment-v1-ngram-lr")));
+        Assert.DoesNotContain("sentiment_request_duration", v1Metrics);
+        var bounds = PrometheusText.Samples(v1Metrics, "http_server_request_duration_seconds_bucket")
             .Select(s => s.Labels["le"]).Where(le => le != "+Inf").Distinct()
             .Select(le => double.Parse(le, CultureInfo.InvariantCulture)).Order().ToList();
         Assert.Equal(0.00005, bounds.First());

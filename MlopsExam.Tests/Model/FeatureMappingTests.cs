@@ -15,6 +15,18 @@ public class FeatureMappingTests
     public void NegationScopeRunsToTheEndOfTheClause(string input, string expected) =>
         Assert.Equal(expected, NegationScope.Mark(input));
 
+    [Fact]
+    public void RepeatedCallsReuseOnlyTheSameSentencesAnswer()
+    {
+        // NegationScope keeps each thread's last answer (a v2 prediction asks several times per sentence).
+        string[] sentences = ["not good", "good", "not good", "never dull", "never dull", "good"];
+        string[] marked = ["not not_good", "good", "not not_good", "never not_dull", "never not_dull", "good"];
+        Assert.Equal(marked, sentences.Select(NegationScope.Mark));
+        Assert.Equal([true, false, true, true, true, false], sentences.Select(NegationScope.HasScope));
+        // Equal text in another string object is the same sentence.
+        Assert.Equal("not not_good", NegationScope.Mark(new string("not good".ToCharArray())));
+    }
+
     [Theory]
     [InlineData("the acting is fine , but the story is a mess .", "the story is a mess .")]
     [InlineData("slow but sure , yet oddly moving", "oddly moving")]
