@@ -51,6 +51,10 @@ help: ## Show this help
 docker: ## Install and start Docker, compose, buildx and the base images when missing (idempotent)
 	@./scripts/bootstrap-docker.sh
 
+.PHONY: browser
+browser: ## Install Debian's chromium when missing: the browser tests drive it (Playwright downloads no browser)
+	@command -v chromium >/dev/null || { echo "installing chromium (Debian)"; apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium >/dev/null; }
+
 .PHONY: build
 build: ## Build the solution
 	dotnet build MlopsExam.sln -c $(CONFIGURATION)
@@ -102,7 +106,7 @@ publish: aspire-cli ## Write docker-compose.yml and docker-stack.yml from the Ap
 	else echo "docker compose not installed: docker-compose.yml written, not checked (make docker)"; fi
 
 .PHONY: env
-env: ## Generate .env (basic-auth password) if absent; git ignores it
+env: ## Generate .env (basic-auth password) and the secret files (database password, dashboard token) if absent; git ignores them
 	@./scripts/generate-env.sh
 
 .PHONY: up
@@ -113,6 +117,10 @@ up: docker env ## Build and start the compose stack, wait until every service is
 .PHONY: down
 down: ## Stop and remove the compose stack
 	docker compose down --remove-orphans
+
+.PHONY: dashboard
+dashboard: ## Print the login URL of the compose or Swarm stack's Aspire dashboard (traces, metrics, logs of every replica)
+	@./scripts/dashboard.sh
 
 .PHONY: logs
 logs: ## Follow the compose stack's logs
@@ -218,7 +226,7 @@ lint: ## Fail on code that is not formatted as .editorconfig says (dotnet format
 	dotnet format MlopsExam.sln --verify-no-changes --verbosity quiet
 
 .PHONY: verify
-verify: docker lint ## Format check, then every test: model, API, the AppHost, compose and Swarm stacks; tears down whatever the result
+verify: docker browser lint ## Format check, then every test: model, API, the AppHost, compose and Swarm stacks; tears down whatever the result
 	@# Before too: a stack left by an interrupted run (Swarm restarts its services with the daemon)
 	@# would hold ports 80/443 and the tests' fixtures would fail to start theirs.
 	@$(STACKS_DOWN); trap '$(STACKS_DOWN)' EXIT; \

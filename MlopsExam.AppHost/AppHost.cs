@@ -1,9 +1,10 @@
-// The architecture of README.md's diagram, one statement per resource. Each resource's builder
-// extensions and constants are in its folder (Api/, Gateway/, Prometheus/, Parameters/); Publishing/
-// writes docker-compose.yml and docker-stack.yml from this model (Compose/ is the publisher).
+// The architecture of README.md's diagram, one statement per resource. Each resource's builder extensions
+// and constants are in its folder (Api/, Gateway/, Prometheus/, Postgres/, Dashboard/, Parameters/);
+// Publishing/ writes docker-compose.yml and docker-stack.yml from this model (Compose/ is the publisher).
 using MlopsExam.AppHost;
 using MlopsExam.AppHost.Api;
 using MlopsExam.AppHost.Compose;
+using MlopsExam.AppHost.Dashboard;
 using MlopsExam.AppHost.Gateway;
 using MlopsExam.AppHost.Parameters;
 using MlopsExam.AppHost.Postgres;
@@ -102,6 +103,14 @@ var postgres = builder.AddFeedbackPostgres("postgres", postgresPassword)
 // No WaitFor: a replica serves predictions while the database is down (the log drops and counts).
 apiV1.WithPayloadLog(postgres, postgresPassword);
 apiV2.WithPayloadLog(postgres, postgresPassword);
+
+// The dashboard of the published stacks (under `make run`, the AppHost's own): every replica's traces, metrics
+// and structured logs over OTLP on the internal network; its UI on 127.0.0.1 behind a browser token.
+// No WaitFor: a replica serves predictions while the dashboard is down (the exporter drops what it cannot send).
+var dashboard = builder.AddStackDashboard("dashboard")
+    .WithMemoryLimit("512M");
+apiV1.WithTelemetryTo(dashboard);
+apiV2.WithTelemetryTo(dashboard);
 
 // Under `make run`, Docker restarts a crashed container (Reliability.cs); the published files have their own policy.
 builder.RestartCrashedContainers();

@@ -15,7 +15,7 @@ public static class Reliability
     /// a daemon restart), except one a person stopped (`docker stop`, `docker compose stop`).</summary>
     public const string RestartPolicy = "unless-stopped";
 
-    /// <summary>Rotated log file size and count: 7 containers x 10 MB x 5 files = 350 MB of logs at most, at any load.</summary>
+    /// <summary>Rotated log file size and count: 8 containers x 10 MB x 5 files = 400 MB of logs at most, at any load.</summary>
     public static readonly ComposeVariable LogMaxSize = new("LOG_MAX_SIZE", "10m", null,
         "size at which a container's log file rotates (json-file driver)");
 

@@ -5,6 +5,7 @@ using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
 using OpenTelemetry.Metrics;
+using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
 
 namespace Microsoft.Extensions.Hosting;
@@ -60,7 +61,17 @@ public static class Extensions
             });
         }
 
-        var telemetry = builder.Services.AddOpenTelemetry()
+        var telemetry = builder.Services.AddOpenTelemetry();
+        // Under compose the replicas of a service share one environment (OTEL_SERVICE_NAME=api-v1): each is an
+        // instance of it by its hostname (the container id, as the instance id it reports elsewhere). The
+        // AppHost sets service.instance.id itself (OTEL_RESOURCE_ATTRIBUTES), which is then kept.
+        if (exportOtlp && builder.Configuration["OTEL_RESOURCE_ATTRIBUTES"]?.Contains("service.instance.id=", StringComparison.Ordinal) != true)
+        {
+            telemetry.ConfigureResource(resource =>
+                resource.AddAttributes([new KeyValuePair<string, object>("service.instance.id", Environment.MachineName)]));
+        }
+
+        telemetry
             .WithMetrics(metrics =>
             {
                 metrics.AddAspNetCoreInstrumentation()

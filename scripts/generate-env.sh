@@ -8,6 +8,7 @@
 #     folder (scripts/prepare-gateway-files.sh), every time: from BASIC_AUTH_PASSWORD
 #     in the environment when set (a grader's admin:admin, say), else from .env.
 #  3. .secrets/postgres_password, the database password, when absent (see below).
+#  4. .secrets/dashboard_token, the dashboard's browser token, when absent (see below).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 if [ ! -f .env ] && [ -f dist.env ]; then
@@ -37,4 +38,14 @@ if [ ! -s .secrets/postgres_password ]; then
   (umask 077 && openssl rand -base64 32 | tr -dc 'A-Za-z0-9' | head -c 24 > .secrets/postgres_password)
   chmod 0444 .secrets/postgres_password
   echo "wrote .secrets/postgres_password (database password for the compose stack)"
+fi
+
+# 4. The dashboard's browser token (.secrets/dashboard_token), when absent: random, never in .env. Mode 0444
+#    (the dashboard's uid 1654 reads it through compose's bind mount; the 0700 folder keeps other local users
+#    out). `make dashboard` prints the login URL with it; delete it to rotate it (then recreate the dashboard).
+if [ ! -s .secrets/dashboard_token ]; then
+  mkdir -p .secrets && chmod 0700 .secrets
+  (umask 077 && openssl rand -hex 16 > .secrets/dashboard_token)
+  chmod 0444 .secrets/dashboard_token
+  echo "wrote .secrets/dashboard_token (browser token of the compose stack's dashboard)"
 fi

@@ -52,11 +52,15 @@ public static class ApiResourceBuilderExtensions
         var modelPath = publishing
             ? $"{ModelStore}/{model}"
             : Path.Combine(builder.RepositoryRoot(), "models", model);
+        // Under `make run`, the dashboard lists the replicas of a variant under it (ApiVariantResource).
+        var parent = !publishing && replicas > 1 ? builder.AddApiVariant(name) : null;
         return Enumerable.Range(1, replicas).Select(i =>
         {
             var instance = replicas == 1 ? name : $"{name}-{i}";
             var api = builder.AddProject<Projects.MlopsExam_Api>(instance, options => options.ExcludeLaunchProfile = true)
                 .WithHttpEndpoint(name: "http", targetPort: publishing ? ContainerPort : null);
+            if (parent is not null)
+                api.WithParentRelationship(parent);
             if (!publishing)
                 api.WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName);
             api.WithEnvironment("Serving__Variant", variant);

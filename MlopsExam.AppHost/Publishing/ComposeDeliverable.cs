@@ -37,10 +37,11 @@ public static class ComposeDeliverable
                                      from the environment) into the secret file the gateway reads,
                                      never into a container's environment
 
-        Only the gateway publishes ports to the network; Prometheus publishes on 127.0.0.1
-        alone; the others are reached on the compose network by service name. Every service
-        has a healthcheck (its image's HEALTHCHECK), and each starts once what it needs is
-        healthy, so `up --wait` returns a working stack. Images built here are tagged :local.
+        Only the gateway publishes ports to the network; Prometheus and the dashboard
+        (`make dashboard` prints its login URL) publish on 127.0.0.1 alone; the others are
+        reached on the compose network by service name. Every service has a healthcheck
+        (its image's HEALTHCHECK), and each starts once what it needs is healthy, so
+        `up --wait` returns a working stack. Images built here are tagged :local.
 
         Every service restarts by itself (restart: unless-stopped: after a crash, an OOM kill
         or a daemon restart, not after `docker compose stop`), rotates its logs (json-file,

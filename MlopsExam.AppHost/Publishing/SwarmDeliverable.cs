@@ -36,8 +36,9 @@ public static class SwarmDeliverable
             dnsrr, so the gateway's watcher (and Prometheus) see every task's address;
           - the routing mesh hides client addresses, which per-client rate limiting needs:
             the gateway publishes 80/443 in mode host (one gateway task per node);
-          - published ports cannot be bound to 127.0.0.1: Prometheus publishes nothing
-            (`docker exec` into its task, or a tunnel, to reach it);
+          - published ports cannot be bound to 127.0.0.1: Prometheus and the dashboard
+            publish nothing (`docker exec` into a task, or a tunnel, to reach them; `make
+            dashboard` prints the dashboard's address on docker_gwbridge, this host's alone);
           - depends_on and build are ignored: `make swarm-up` builds the images first, and
             every service waits for what it needs by itself (the gateway's watcher, the
             exporter's and Prometheus's retries);

@@ -52,6 +52,20 @@ public sealed class AppModelTests : IAsyncLifetime
         }
     }
 
+    /// <summary>The dashboard of `make run` lists the three v1 replicas under api-v1, as the README's diagram draws them.</summary>
+    [Fact]
+    public void The_v1_replicas_are_grouped_under_their_variant_and_v2_stands_alone()
+    {
+        var variant = Assert.IsType<MlopsExam.AppHost.Api.ApiVariantResource>(Resource("api-v1"));
+        foreach (var api in _builder.Resources.OfType<ProjectResource>())
+        {
+            var parents = api.Annotations.OfType<ResourceRelationshipAnnotation>().Where(r => r.Type == "Parent").Select(r => r.Resource.Name);
+            Assert.Equal(api.Name == "api-v2" ? [] : [variant.Name], parents);
+        }
+        // No process of its own: nothing to publish.
+        Assert.Contains(variant.Annotations, a => a is ManifestPublishingCallbackAnnotation { Callback: null });
+    }
+
     [Fact]
     public async Task Every_container_is_restarted_by_docker_after_a_crash_and_has_its_memory_limit()
     {

@@ -35,7 +35,7 @@ public sealed partial class ComposeOperationsTests
             }
             checkedServices.Add(name);
         }
-        Assert.Equal(["api-v1", "api-v2", "gateway", "gateway-exporter", "postgres", "prometheus"], checkedServices.Order());
+        Assert.Equal(["api-v1", "api-v2", "dashboard", "gateway", "gateway-exporter", "postgres", "prometheus"], checkedServices.Order());
     }
 
     [Fact]

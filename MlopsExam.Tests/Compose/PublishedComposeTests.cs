@@ -78,9 +78,10 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             Assert.Equal(service.Environment, stack.Services[name].Environment);
         Assert.Contains("version: \"3.8\"", published.StackText);
         // Every task address for the watcher; client addresses kept; Prometheus not published anywhere.
-        Assert.Equal(6, Regex.Matches(published.StackText, "endpoint_mode: dnsrr").Count);
+        Assert.Equal(7, Regex.Matches(published.StackText, "endpoint_mode: dnsrr").Count);
         Assert.Equal(2, Regex.Matches(published.StackText, "mode: host").Count);
         Assert.Empty(stack.Services["prometheus"].Ports);
+        Assert.Empty(stack.Services["dashboard"].Ports);
         Assert.Contains("order: start-first", published.StackText);
         Assert.All(stack.Services.Values, s => Assert.Empty(s.DependsOn));
         Assert.Contains("uid: \"10101\"", published.StackText);
@@ -133,7 +134,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             .Select(g => $"{g.Key} x{g.Count()}");
         var compose = Compose.Services.Values.Select(s => $"{s.Name} x{s.Replicas}");
 
-        Assert.Equal(["api-v1 x3", "api-v2 x1", "gateway x1", "gateway-exporter x1", "postgres x1", "prometheus x1"], compose.Order());
+        Assert.Equal(["api-v1 x3", "api-v2 x1", "dashboard x1", "gateway x1", "gateway-exporter x1", "postgres x1", "prometheus x1"], compose.Order());
         Assert.Equal(app.Order(), compose.Order());
     }
 
@@ -163,6 +164,11 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
         // The payload log and feedback: the database without its password, which is a secret file.
         expected["ConnectionStrings__postgres"] = "Host=postgres;Port=5432;Username=postgres;Database=feedback";
         expected["PayloadLog__PasswordFile"] = "/run/secrets/postgres_password";
+        // Traces, metrics and structured logs to the dashboard, named as the service (each replica an instance).
+        expected["OTEL_EXPORTER_OTLP_ENDPOINT"] = "http://dashboard:18889";
+        expected["OTEL_EXPORTER_OTLP_PROTOCOL"] = "grpc";
+        expected["OTEL_SERVICE_NAME"] = service;
+        expected["OTEL_METRIC_EXPORT_INTERVAL"] = "10000";
         Assert.Equal(expected, env);
         // Models are not in the image: the repository's models/ (the store the selection files live in), read-only.
         Assert.Contains(Compose.Services[service].Mounts, m => m.Source == RepoLayout.Path("models") && m.Target == "/models" && m.ReadOnly);
@@ -220,10 +226,11 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
     }
 
     [Fact]
-    public void Prometheus_alone_publishes_on_loopback_9090_as_the_exercise_template_does()
+    public void Prometheus_and_the_dashboard_alone_publish_on_loopback_as_the_exercise_template_does()
     {
         var compose = Compose.Services.Values.SelectMany(s => s.Ports.Where(p => p.HostIp is not null).Select(p => $"{s.Name} {p.HostIp}:{p.Host}:{p.Container}"));
-        Assert.Equal(["prometheus 127.0.0.1:9090:9090"], compose);
+        Assert.Equal(["dashboard 127.0.0.1:18888:18888", "prometheus 127.0.0.1:9090:9090"], compose.Order());
+        Assert.Contains("\"127.0.0.1:${DASHBOARD_PORT:-18888}:18888\"", published.Text);
         Assert.Contains("\"127.0.0.1:${PROMETHEUS_PORT:-9090}:9090\"", published.Text);
     }
 
@@ -240,6 +247,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             "gateway-exporter: builds mlopsexam-gateway-exporter:local from deployments/nginx/Dockerfile (exporter) in deployments",
             "prometheus: builds mlopsexam-prometheus:local from deployments/prometheus/Dockerfile (last stage) in deployments",
             "postgres: builds mlopsexam-postgres:local from deployments/postgres/Dockerfile (last stage) in deployments/postgres",
+            "dashboard: builds mlopsexam-dashboard:local from deployments/dashboard/Dockerfile (last stage) in deployments/dashboard",
         ], Compose.Services.Values.Select(Describe));
 
         // The service that runs an image another builds never pulls it (a fresh machine has no such image in any
@@ -331,7 +339,11 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
     [Fact]
     public void Nothing_aspire_adds_to_run_a_project_reaches_the_compose_services()
     {
-        var names = Compose.Services.Values.SelectMany(s => s.Environment.Keys.Select(k => $"{s.Name}: {k}")).ToList();
+        // The OTLP settings the app model gives the api services on purpose (Dashboard/), and nothing else of OTEL_.
+        string[] otlp = ["OTEL_EXPORTER_OTLP_ENDPOINT", "OTEL_EXPORTER_OTLP_PROTOCOL", "OTEL_SERVICE_NAME", "OTEL_METRIC_EXPORT_INTERVAL"];
+        var names = Compose.Services.Values.SelectMany(s => s.Environment.Keys
+            .Where(k => !(s.Name.StartsWith("api-", StringComparison.Ordinal) && otlp.Contains(k)))
+            .Select(k => $"{s.Name}: {k}")).ToList();
         // DOTNET_ variables only the two the app model sets on purpose (the thread pool's size).
         Assert.DoesNotContain(names, n => Regex.IsMatch(n,
             @": (OTEL_|ASPNETCORE_|DOTNET_(?!ThreadPool_ForceMinWorkerThreads$|HillClimbing_Disable$)|HTTPS?_PORTS|services__|Logging__)", RegexOptions.IgnoreCase));
