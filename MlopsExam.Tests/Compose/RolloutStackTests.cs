@@ -84,9 +84,30 @@ public sealed class RolloutStackTests(ComposeStack stack) : IClassFixture<Compos
         return [.. client.Answers];
     }
 
+    /// <summary>
+    /// A challenger rolled out has been deployed for a while and served debug and shadow traffic. Freshly
+    /// (re)created by an earlier test, its first requests pay the JIT and the building of its scorers (three
+    /// ML.NET engines each): one such request is the p99 of a 5 s window of a few dozen, twice v1's, and a
+    /// healthy challenger is rolled back. Both variants get paced requests first, and the window moves past them.
+    /// </summary>
+    private async Task WarmBothVariantsAsync()
+    {
+        using var client = stack.CreateClient(resendOnKeepAliveRace: true);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(1));
+        for (var i = 0; i < 20; i++)
+            foreach (var group in new[] { "debug", (string?)null })
+            {
+                using var request = stack.PredictRequest(GatewayStack.SentenceBody($"warming request {i}"), experimentGroup: group);
+                using var response = await stack.SendPacedAsync(client, request, deadline.Token);
+                Assert.Equal(200, (int)response.StatusCode);
+            }
+        await Task.Delay(TimeSpan.FromSeconds(10), deadline.Token); // the first checks look back 10 s (RolloutCommand.CheckAsync)
+    }
+
     [Fact]
     public async Task A_healthy_challenger_is_promoted_without_a_failed_request_and_rollback_restores_the_champion()
     {
+        await WarmBothVariantsAsync();
         int exit;
         List<Answer> during;
         await using (var client = new SteadyClient(stack, "steady"))
