@@ -81,16 +81,24 @@ public sealed partial class ComposeDashboardTests(ComposeStack stack) : IClassFi
     [Fact]
     public async Task With_the_login_url_the_dashboard_lists_every_api_service_and_replica()
     {
-        await PredictAsync();
-        await PredictAsync(experimentGroup: "debug");
+        var v1Request = await PredictAsync();
+        var v2Request = await PredictAsync(experimentGroup: "debug");
         var page = await LoggedInPageAsync();
-        var text = await BrowserSession.WaitUntilPageShowsAsync(page, $"{DashboardBase}/structuredlogs",
+        await BrowserSession.WaitUntilPageShowsAsync(page, $"{DashboardBase}/structuredlogs",
             // A row's resource: each v1 replica is an instance of api-v1 named by its hostname (the container id);
             // api-v2, one replica, is its service's name alone.
             t => Regex.IsMatch(t, @"(?m)^api-v1-[0-9a-f]{12}\s*$") && Regex.IsMatch(t, @"(?m)^api-v2\s*$"),
             TelemetryDeadline, "log records of api-v1's and api-v2's replicas");
         await BrowserSession.ScreenshotAsync(page, "dashboard-structured-logs");
-        Assert.Contains("predict label=", text, StringComparison.Ordinal);
+        // Each request's own prediction record, under the replica that served it. Waited for by trace id: the
+        // replicas' startup records can fill the list before a batch with the prediction arrives.
+        foreach (var (requestId, resource) in new[] { (v1Request, @"(?m)^api-v1-[0-9a-f]{12}\s*$"), (v2Request, @"(?m)^api-v2\s*$") })
+        {
+            await BrowserSession.WaitUntilPageShowsAsync(page, $"{DashboardBase}/structuredlogs?traceId={requestId}",
+                t => t.Contains("predict label=", StringComparison.Ordinal)
+                     && t.Contains($"request_id={requestId}", StringComparison.Ordinal) && Regex.IsMatch(t, resource),
+                TelemetryDeadline, $"the prediction record of {requestId}");
+        }
     }
 
     [Fact]
