@@ -31,7 +31,7 @@ if ! nginx -t -q 2>&1; then
     mv -f "$GEN_DIR/canary-pool.conf.previous" "$GEN_DIR/canary-pool.conf"
     die "nginx -t refused the configuration for weight $weight; the weight stays $previous"
 fi
-nginx -s reload
+reload_nginx
 rm -f "$GEN_DIR/canary-pool.conf.previous"
 printf '%s %s\n' "$weight" "${CANARY_PERCENT:-0}" > "$STATE_DIR/canary-weight.tmp"
 install_file "$STATE_DIR/canary-weight.tmp" "$STATE_DIR/canary-weight"

@@ -61,7 +61,7 @@ watch_upstreams() {
         fi
         install_file "$GEN_DIR/api_v1.servers.next" "$GEN_DIR/api_v1.servers"
         install_file "$GEN_DIR/api_v2.servers.next" "$GEN_DIR/api_v2.servers"
-        if nginx -e stderr -t -q 2>/dev/null && nginx -e stderr -s reload 2>/dev/null; then
+        if nginx -e stderr -t -q 2>/dev/null && reload_nginx; then
             log "upstreams changed, nginx reloaded: $(cat "$GEN_DIR/api_v1.servers" "$GEN_DIR/api_v2.servers" | grep -c '^ *server ') server lines"
         fi
     done

@@ -70,3 +70,41 @@ write_canary_metrics() { # PERCENT
     render canary.prom.template CANARY_PERCENT="$1" CHANGED_AT="$(date +%s)" > "$GEN_DIR/canary.prom.tmp"
     install_file "$GEN_DIR/canary.prom.tmp" "$GEN_DIR/canary.prom"
 }
+
+# The master's accepting worker processes (their pids), from /proc: the children of the pid in
+# nginx.pid titled "nginx: worker process".
+worker_pids() {
+    master=$(cat /run/nginx/nginx.pid 2>/dev/null) || return 0
+    for stat in /proc/[0-9]*/stat; do
+        # pid (comm) state ppid ...: comm is "nginx", without spaces.
+        read -r pid _ _ ppid _ < "$stat" 2>/dev/null || continue
+        [ "$ppid" = "$master" ] || continue
+        # Not the upstream watcher (50-upstreams.sh), also a child; not a worker already leaving.
+        case $(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline") in
+            *"shutting down"*) ;;
+            "nginx: worker process"*) echo "$pid" ;;
+        esac
+    done
+    return 0
+}
+
+# nginx -s reload only signals the master and returns: for a moment after it, the old workers still
+# accept connections with the old configuration (a canary weight of 0 could still send a client to
+# v2). This reloads, then waits (up to 10 s) until every worker of before has exited or is "shutting
+# down": the master quits the old workers only once the new ones run, and a worker shutting down has
+# closed its listening sockets, so from then on every new connection gets the new configuration.
+reload_nginx() {
+    old=$(worker_pids)
+    nginx -e stderr -s reload || return 1
+    for _ in $(seq 100); do
+        pending=""
+        for pid in $old; do
+            title=$(tr '\0' ' ' 2>/dev/null < "/proc/$pid/cmdline") || continue
+            case $title in *"shutting down"*) ;; *) pending="$pending $pid" ;; esac
+        done
+        [ -z "$pending" ] && return 0
+        sleep 0.1
+    done
+    log "nginx reloaded, but worker(s)$pending still accept with the previous configuration after 10 s"
+    return 0
+}
