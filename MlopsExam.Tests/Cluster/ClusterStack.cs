@@ -16,7 +16,7 @@ public sealed class ClusterStack : GatewayStack
     public static readonly string[] Nodes = ["node1", "node2", "node3"];
     private static readonly TimeSpan SetupTimeout = TimeSpan.FromMinutes(15);
     private static readonly TimeSpan CommandTimeout = TimeSpan.FromSeconds(60);
-    private static readonly string RunDir = Environment.GetEnvironmentVariable("CLUSTER_RUN_DIR") is { Length: > 0 } dir ? dir : "/run/mlopsexam-cluster";
+    public static readonly string RunDir = Environment.GetEnvironmentVariable("CLUSTER_RUN_DIR") is { Length: > 0 } dir ? dir : "/run/mlopsexam-cluster";
 
     /// <summary>How long `cluster.sh up` and `cluster.sh deploy` took (printed, never asserted).</summary>
     public TimeSpan UpTime { get; private set; }
@@ -60,17 +60,20 @@ public sealed class ClusterStack : GatewayStack
     private async Task WarmUpAsync()
     {
         var deadline = DateTime.UtcNow + TimeSpan.FromMinutes(1);
-        while (true)
+        var clock = Stopwatch.StartNew();
+        for (var attempt = 1; ; attempt++)
         {
+            var tried = Stopwatch.StartNew();
             try
             {
                 using var client = CreateClient();
                 using var response = await client.GetAsync(new Uri(HttpsBase, "/healthz"));
+                Console.WriteLine($"warm-up: GET /healthz attempt {attempt}: {(int)response.StatusCode} in {tried.Elapsed.TotalSeconds:F2} s ({clock.Elapsed.TotalSeconds:F1} s in all)");
                 if (response.IsSuccessStatusCode) return;
             }
             catch (Exception e) when (e is HttpRequestException or TaskCanceledException)
             {
-                // Tried again below.
+                Console.WriteLine($"warm-up: GET /healthz attempt {attempt} failed after {tried.Elapsed.TotalSeconds:F2} s: {e.GetType().Name}: {e.Message}");
             }
             if (DateTime.UtcNow > deadline) throw new InvalidOperationException($"{HttpsBase}healthz did not answer within a minute.");
             await Task.Delay(1000);
@@ -97,6 +100,14 @@ public sealed class ClusterStack : GatewayStack
     public static Task<ProcessResult> ManagerAsync(IReadOnlyList<string> args, CancellationToken ct, TimeSpan? timeout = null) =>
         OnNodeAsync("node1", args, ct, timeout);
 
+    /// <summary>A question to node1 while a manager is being lost: its stdout, or "" when it failed (a leader election
+    /// after the leader's loss answers "The swarm does not have a leader" for a few seconds). For loops that ask again.</summary>
+    public static async Task<string> AskManagerAsync(IReadOnlyList<string> args, CancellationToken ct)
+    {
+        var result = await DockerCli.RunAsync(["-H", $"unix://{RunDir}/node1/docker.sock", .. args], CommandTimeout, ct);
+        return result.ExitCode == 0 ? result.Stdout : "";
+    }
+
     /// <summary>The running containers of a stack service on each node that answers: node -> container ids.</summary>
     public static async Task<IReadOnlyDictionary<string, IReadOnlyList<string>>> TasksByNodeAsync(string service, CancellationToken ct, IEnumerable<string>? nodes = null)
     {
@@ -113,15 +124,20 @@ public sealed class ClusterStack : GatewayStack
     public static string? NodeOf(IReadOnlyDictionary<string, IReadOnlyList<string>> tasks, string? instance) =>
         instance is null ? null : tasks.FirstOrDefault(t => t.Value.Any(id => id.StartsWith(instance, StringComparison.Ordinal))).Key;
 
-    /// <summary>Services whose running task count is what they want, as `docker service ls` shows it.</summary>
+    /// <summary>Each service's running and wanted tasks ("3/3"), as `docker service ls` shows them, without the
+    /// placement note it appends for a service with max_replicas_per_node ("3/3 (max 2 per node)": api-v1 here).</summary>
     public static async Task<IReadOnlyDictionary<string, string>> ReplicasAsync(CancellationToken ct) =>
         (await ManagerAsync(["service", "ls", "--format", "{{.Name}} {{.Replicas}}"], ct)).Stdout
             .Split('\n', StringSplitOptions.RemoveEmptyEntries | StringSplitOptions.TrimEntries)
-            .Select(line => line.Split(' ', 2)).ToDictionary(p => p[0], p => p[1]);
+            .Select(line => line.Split(' ', 3)).ToDictionary(p => p[0], p => p[1]);
 
     /// <summary>One answer of the steady client: status (0 when the request failed without one), the replica that
-    /// answered, how long it took, when it was sent (from the start of the traffic).</summary>
-    public sealed record Answer(int Status, string? Instance, TimeSpan Took, TimeSpan SentAt);
+    /// answered, how long it took, when it was sent (from the start of the traffic), and the replicas the gateway tried
+    /// (X-Upstream-Addr: "a:8080, b:8080" when it tried a second one).</summary>
+    public sealed record Answer(int Status, string? Instance, TimeSpan Took, TimeSpan SentAt, string? Upstreams = null)
+    {
+        public int Tries => Upstreams is null ? 0 : Upstreams.Split(',').Length;
+    }
 
     /// <summary>One client, one request at a time at the tests' pace (under the rate limit), the keep-alive resend the
     /// other Swarm tests use, until <paramref name="operation"/> ends, then <paramref name="after"/> more. A request that
@@ -141,7 +157,8 @@ public sealed class ClusterStack : GatewayStack
                 {
                     using var response = await SendPacedAsync(client, PredictRequest(SentenceBody($"steady request {results.Count}")), ct);
                     var instance = response.Headers.TryGetValues("X-Instance-Id", out var values) ? values.Single() : null;
-                    results.Add(new Answer((int)response.StatusCode, instance, clock.Elapsed - sentAt, sentAt));
+                    var upstreams = response.Headers.TryGetValues("X-Upstream-Addr", out var addresses) ? string.Join(", ", addresses) : null;
+                    results.Add(new Answer((int)response.StatusCode, instance, clock.Elapsed - sentAt, sentAt, upstreams));
                 }
                 catch (Exception e) when (e is HttpRequestException or TaskCanceledException && !ct.IsCancellationRequested)
                 {
@@ -157,11 +174,14 @@ public sealed class ClusterStack : GatewayStack
         return results;
     }
 
-    /// <summary>The figures a fault test prints: requests, answered 200, lost, slower than 1 s.</summary>
+    /// <summary>The figures a fault test prints: requests, answered 200, lost, slower than 1 s, tried on a second replica
+    /// by the gateway; then each slow or failed request.</summary>
     public static string Summary(string what, IReadOnlyList<Answer> results) =>
         $"{what}: {results.Count} requests, {results.Count(r => r.Status == 200)} x 200, {results.Count(r => r.Status != 200)} not 200 "
         + $"({results.Count(r => r.Status == 0)} without an answer), {results.Count(r => r.Took > TimeSpan.FromSeconds(1))} took over 1 s "
-        + $"(longest {results.Max(r => r.Took).TotalSeconds:F2} s)";
+        + $"(longest {results.Max(r => r.Took).TotalSeconds:F2} s), {results.Count(r => r.Tries > 1)} tried again by the gateway on another replica"
+        + string.Concat(results.Where(r => r.Status != 200 || r.Took > TimeSpan.FromSeconds(1))
+            .Select(r => $"\n  at {r.SentAt.TotalSeconds:F1} s: {r.Status} after {r.Took.TotalSeconds:F2} s, upstreams {r.Upstreams ?? "-"}"));
 
     public override async Task<string> GetReplicaLogsAsync(string instanceId, CancellationToken ct)
     {
