@@ -203,10 +203,13 @@ deploy() {
   # The gateway's ports inside node1 are the host's (node1 publishes them 1:1 on 127.0.0.1), so its
   # redirects name the port clients use.
   export GATEWAY_HTTPS_PORT=$HTTPS_PORT GATEWAY_HTTP_PORT=$HTTP_PORT CLUSTER_TAG=$t CLUSTER_REGISTRY=$REGISTRY:5000
-  DOCKER_HOST="unix://$RUN_DIR/node1/docker.sock" docker stack deploy --prune \
-    -c docker-stack.yml -c docker-stack.cluster.yml "$STACK" >/dev/null
-  log "deployed stack $STACK (:$t); waiting until every task runs healthy (${TIMEOUT} s at most)"
+  # --detach=false: returns once every service changed by this deploy has rolled out (the CLI follows each
+  # update as `docker service update` does). Without it a redeploy returned at once: the old tasks still
+  # ran, healthy, so the wait below saw a converged stack before the update had started.
   local deadline=$((SECONDS + TIMEOUT))
+  log "deploying stack $STACK (:$t); waiting until every task runs healthy (${TIMEOUT} s at most)"
+  DOCKER_HOST="unix://$RUN_DIR/node1/docker.sock" timeout "$TIMEOUT" docker stack deploy --prune --detach=false \
+    -c docker-stack.yml -c docker-stack.cluster.yml "$STACK" >/dev/null
   until converged; do
     if [ $SECONDS -ge $deadline ]; then
       on node1 stack ps "$STACK" --no-trunc >&2 || true
