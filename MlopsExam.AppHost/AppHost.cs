@@ -121,5 +121,6 @@ builder.RestartCrashedContainers();
 // `aspire publish` (make publish) writes docker-compose.yml and docker-stack.yml from this model.
 builder.AddComposeDeliverable();
 builder.AddSwarmDeliverable();
+builder.AddClusterDeliverable();
 
 builder.Build().Run();

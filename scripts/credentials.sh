@@ -2,6 +2,7 @@
 # Prints the gateway's basic-auth credentials as "USER PASSWORD" for the given stack:
 #   aspire  - the AppHost's secret parameter, kept in its user secrets (outside the repository)
 #   compose - the git-ignored .env that `make up` generates
+#   cluster - the same .env (`make cluster-deploy` reads it, as scripts/swarm.sh does)
 # With --ensure (aspire), a random password is stored first when none exists yet, exactly as the
 # AppHost's generated default would do on its first run; `make run` uses this to print it up front.
 set -euo pipefail
@@ -28,10 +29,10 @@ case "$stack" in
     fi
     user=$(sed -n 's/^Parameters:basic-auth-user = //p' <<<"$secrets")
     echo "${env_user:-${user:-mlops}} $password" ;;
-  compose)
+  compose | cluster)
     [ -f .env ] || { echo "No .env yet: 'make up' generates it." >&2; exit 1; }
     # shellcheck disable=SC1091
     set -a; . ./.env; set +a
     echo "${env_user:-${BASIC_AUTH_USER:-mlops}} ${BASIC_AUTH_PASSWORD:?BASIC_AUTH_PASSWORD missing in .env}" ;;
-  *) echo "usage: $0 aspire|compose [--ensure]" >&2; exit 2 ;;
+  *) echo "usage: $0 aspire|compose|cluster [--ensure]" >&2; exit 2 ;;
 esac

@@ -91,9 +91,11 @@ public sealed record ComposeBuild(string Context, string? Dockerfile = null, str
 public sealed record ComposePort(int Target, string? Published = null, string? HostIp = null, string? Protocol = null, string? Mode = null);
 
 /// <summary>A bind mount (<paramref name="Source"/> an absolute path) or a named volume (a bare name).</summary>
+/// <summary>A bind mount (absolute <see cref="Source"/>), a named volume, or an anonymous one (empty <see cref="Source"/>).</summary>
 public sealed record ComposeVolume(string Source, string Target, bool ReadOnly = false)
 {
     public bool IsBind => Path.IsPathRooted(Source);
+    public bool IsAnonymous => Source.Length == 0;
 }
 
 public sealed class ComposeDeploy
@@ -107,9 +109,22 @@ public sealed class ComposeDeploy
     public ComposeRestartPolicy? RestartPolicy { get; set; }
     /// <summary>Swarm: how a rolling update replaces tasks.</summary>
     public ComposeUpdateConfig? UpdateConfig { get; set; }
+    /// <summary>Swarm: which nodes may run the tasks, and how many on one node.</summary>
+    public ComposePlacement? Placement { get; set; }
 
     /// <summary>Nothing to write.</summary>
-    public bool IsEmpty => Replicas is null && EndpointMode is null && Resources is not { IsEmpty: false } && RestartPolicy is null && UpdateConfig is null;
+    public bool IsEmpty => Replicas is null && EndpointMode is null && Resources is not { IsEmpty: false } && RestartPolicy is null && UpdateConfig is null
+        && Placement is not { IsEmpty: false };
+}
+
+/// <summary>Swarm placement: node constraints (<c>node.labels.edge == true</c>) and at most
+/// <see cref="MaxReplicasPerNode"/> tasks of the service on one node.</summary>
+public sealed class ComposePlacement
+{
+    public List<string> Constraints { get; } = [];
+    public int? MaxReplicasPerNode { get; set; }
+
+    public bool IsEmpty => Constraints.Count == 0 && MaxReplicasPerNode is null;
 }
 
 /// <summary><c>deploy.resources</c>.</summary>

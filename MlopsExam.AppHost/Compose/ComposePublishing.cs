@@ -249,7 +249,7 @@ public sealed class ComposePublisher(string name, string fileName, Action<Compos
         {
             if (service.Image is null && service.Build is null)
                 throw new InvalidOperationException($"Compose service {service.Name} has neither an image nor a build: set one with PublishAsComposeService.");
-            foreach (var volume in service.Volumes.Where(v => !v.IsBind))
+            foreach (var volume in service.Volumes.Where(v => v is { IsBind: false, IsAnonymous: false }))
                 file.Volumes.Add(volume.Source);
             foreach (var secret in service.Secrets.Where(s => !file.Secrets.ContainsKey(s.Source)))
                 throw new InvalidOperationException($"Compose service {service.Name} mounts secret {secret.Source}, which the file does not declare.");

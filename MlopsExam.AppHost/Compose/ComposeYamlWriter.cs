@@ -193,7 +193,7 @@ public static class ComposeYamlWriter
                 foreach (var volume in s.Volumes)
                 {
                     var source = volume.IsBind ? paths.Bind(volume.Source) : volume.Source;
-                    yaml.String($"{source}:{volume.Target}{(volume.ReadOnly ? ":ro" : "")}");
+                    yaml.String(volume.IsAnonymous ? volume.Target : $"{source}:{volume.Target}{(volume.ReadOnly ? ":ro" : "")}");
                 }
                 foreach (var tmpfs in s.TmpfsVolumes)
                 {
@@ -240,6 +240,15 @@ public static class ComposeYamlWriter
     {
         if (deploy.Replicas is { } replicas) yaml.Entry("replicas", () => yaml.Number(replicas));
         if (deploy.EndpointMode is { } mode) yaml.Entry("endpoint_mode", mode);
+        if (deploy.Placement is { IsEmpty: false } placement)
+        {
+            yaml.Entry("placement", () => yaml.Mapping(() =>
+            {
+                if (placement.Constraints.Count > 0)
+                    yaml.Entry("constraints", () => yaml.Sequence(() => placement.Constraints.ForEach(yaml.String)));
+                if (placement.MaxReplicasPerNode is { } max) yaml.Entry("max_replicas_per_node", () => yaml.Number(max));
+            }));
+        }
         if (deploy.Resources is { IsEmpty: false } resources)
         {
             yaml.Entry("resources", () => yaml.Mapping(() =>

@@ -61,6 +61,50 @@ public sealed partial class ComposeOperationsTests
         Assert.Equal("200", results[^1]);
     }
 
+    [Fact]
+    public async Task A_frozen_v1_replica_costs_a_request_five_seconds_and_another_replica_answers_it()
+    {
+        // `docker pause` freezes every process: the replica's kernel still holds its connections, so nothing refuses or
+        // resets, and nothing answers (as with a replica whose node died). The gateway's read timeout for /predict (5 s,
+        // sites/api-https.conf) ends the wait, and proxy_next_upstream sends the request to another replica.
+        var victim = (await ContainersOfAsync("api-v1"))[0];
+        var address = await InspectAsync(victim, "{{range .NetworkSettings.Networks}}{{.IPAddress}}{{end}}");
+        using var client = stack.CreateClient(resendOnKeepAliveRace: true);
+        using var deadline = new CancellationTokenSource(TimeSpan.FromMinutes(2));
+        var answers = new List<(int Status, string Upstreams, TimeSpan Took)>();
+        await DockerCli.RunCheckedAsync(["pause", victim], InspectTimeout);
+        try
+        {
+            // Round robin over three servers: one of the first three requests goes to the frozen one, unless the gateway
+            // still leaves it alone after a failure of an earlier test (fail_timeout, 10 s): then until one has, 30 s at most.
+            var sending = Stopwatch.StartNew();
+            for (var i = 0; i < 9 || (!answers.Any(a => a.Upstreams.StartsWith($"{address}:", StringComparison.Ordinal)) && sending.Elapsed < TimeSpan.FromSeconds(30)); i++)
+            {
+                var clock = Stopwatch.StartNew();
+                using var response = await stack.SendPacedAsync(client, stack.PredictRequest(GatewayStack.SentenceBody($"request {i} while a replica is frozen")), deadline.Token);
+                answers.Add(((int)response.StatusCode, response.Headers.TryGetValues("X-Upstream-Addr", out var values) ? string.Join(", ", values) : "", clock.Elapsed));
+            }
+        }
+        finally
+        {
+            await DockerCli.RunAsync(["unpause", victim], InspectTimeout);
+            // Its healthcheck failed while it was frozen (`compose up --wait` gives up on an unhealthy container at
+            // once): healthy again before the next test, a minute at most.
+            var back = Stopwatch.StartNew();
+            while (await InspectAsync(victim, "{{.State.Health.Status}}") != "healthy" && back.Elapsed < TimeSpan.FromMinutes(1))
+                await Task.Delay(500);
+        }
+
+        Console.WriteLine($"api-v1 replica {address} frozen: " + string.Join("; ", answers.Select(a => $"{a.Status} in {a.Took.TotalSeconds:F2} s from {a.Upstreams}")));
+        Assert.Equal("healthy", await InspectAsync(victim, "{{.State.Health.Status}}"));
+        Assert.All(answers, a => Assert.Equal(200, a.Status));
+        var tried = answers.Where(a => a.Upstreams.StartsWith($"{address}:", StringComparison.Ordinal)).ToList();
+        Assert.NotEmpty(tried);
+        // Tried on the frozen replica first, answered by another one.
+        Assert.All(tried, a => Assert.Equal(2, a.Upstreams.Split(", ").Length));
+        Assert.DoesNotContain(answers, a => a.Upstreams.Split(", ")[^1].StartsWith($"{address}:", StringComparison.Ordinal));
+    }
+
     /// <summary>
     /// SIGKILLs the main process of <paramref name="container"/> from the host while one client sends requests,
     /// one at a time, paced under the rate limit; waits until Docker has restarted it (RestartCount up by one)

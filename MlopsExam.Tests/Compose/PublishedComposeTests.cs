@@ -40,6 +40,13 @@ public sealed class PublishedCompose : IAsyncLifetime
         _app.Services.GetRequiredService<DistributedApplicationExecutionContext>(),
         RepoLayout.Root);
 
+    /// <summary>docker-stack.cluster.yml as its publishing step writes it (from the Swarm stack's model).</summary>
+    public Task<string> RenderClusterAsync() => MlopsExam.AppHost.Publishing.ClusterDeliverable.RenderAsync(
+        _app.Services.GetRequiredKeyedService<ComposePublisher>("swarm"),
+        _app.Services.GetRequiredService<DistributedApplicationModel>(),
+        _app.Services.GetRequiredService<DistributedApplicationExecutionContext>(),
+        RepoLayout.Root);
+
     public Task<string> RenderAsync() => _app.Services.GetRequiredService<ComposePublisher>().RenderAsync(
         _app.Services.GetRequiredService<DistributedApplicationModel>(),
         _app.Services.GetRequiredService<DistributedApplicationExecutionContext>(),
@@ -67,6 +74,24 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
 
     [Fact]
     public void Docker_stack_yml_is_what_make_publish_writes() => SameAsPublished("docker-stack.yml", published.StackText);
+
+    [Fact]
+    public async Task Docker_stack_cluster_yml_is_what_make_publish_writes() => SameAsPublished("docker-stack.cluster.yml", await published.RenderClusterAsync());
+
+    [Fact]
+    public async Task The_cluster_file_pins_the_gateway_and_state_and_spreads_api_v1()
+    {
+        var text = await published.RenderClusterAsync();
+        var stack = ComposeFile.Parse(published.StackText, RepoLayout.Root);
+        // Every service's image (all built here) comes from the registry, with the version tag.
+        Assert.Equal(stack.Services.Count, Regex.Matches(text,
+            @"image: \$\{CLUSTER_REGISTRY:-mlopsexam-registry:5000\}/mlopsexam-[a-z-]+:\$\{CLUSTER_TAG:\?CLUSTER_TAG_unset\}").Count);
+        Assert.Contains("max_replicas_per_node: 2", text);
+        Assert.Single(Regex.Matches(text, "node.labels.edge == true"));
+        Assert.Equal(2, Regex.Matches(text, "node.labels.state == true").Count);
+        Assert.Contains("target: /etc/nginx/certs/nginx.key", text);
+        Assert.DoesNotContain("deployments/nginx/certs:", text);
+    }
 
     [Fact]
     public void The_swarm_stack_adapts_the_compose_services_to_swarm()
