@@ -74,16 +74,20 @@ credentials: ## Print the gateway's basic-auth user and password (STACK=aspire|c
 	@read -r user password < <(./scripts/credentials.sh $(STACK)); echo "stack:    $(STACK)"; echo "user:     $$user"; echo "password: $$password"
 
 .PHONY: predict
-predict: ## One authenticated request to /predict (v1); SENTENCE="..." to change it
+# A demo request asks for its trace (a sampled traceparent; the gateway samples 10 % of the others), so its
+# X-Request-Id finds it in the dashboard.
+TRACED = -H "traceparent: 00-$$(openssl rand -hex 16)-$$(openssl rand -hex 8)-01"
+
+predict: ## One authenticated request to /predict (v1), traced; SENTENCE="..." to change it
 	@read -r user password < <(./scripts/credentials.sh $(STACK)); \
 	curl -sS --cacert deployments/nginx/certs/nginx.crt -u "$$user:$$password" -H 'Content-Type: application/json' \
-	  -D - -d "$$(jq -cn --arg s "$$SENTENCE" '{sentence: $$s}')" $(GATEWAY)/predict; echo
+	  $(TRACED) -D - -d "$$(jq -cn --arg s "$$SENTENCE" '{sentence: $$s}')" $(GATEWAY)/predict; echo
 
 .PHONY: predict-v2
 predict-v2: ## The same request with X-Experiment-Group: debug (the v2 challenger)
 	@read -r user password < <(./scripts/credentials.sh $(STACK)); \
 	curl -sS --cacert deployments/nginx/certs/nginx.crt -u "$$user:$$password" -H 'Content-Type: application/json' \
-	  -H 'X-Experiment-Group: debug' -D - -d "$$(jq -cn --arg s "$$SENTENCE" '{sentence: $$s}')" $(GATEWAY)/predict; echo
+	  -H 'X-Experiment-Group: debug' $(TRACED) -D - -d "$$(jq -cn --arg s "$$SENTENCE" '{sentence: $$s}')" $(GATEWAY)/predict; echo
 
 .PHONY: burst
 burst: ## 20 simultaneous requests on one HTTP/2 connection: the rate limit lets 6 through, answers 14 with 429

@@ -26,6 +26,8 @@ var rateLimitBurst = builder.AddSetting("rate-limit-burst", "RATE_LIMIT_BURST", 
     .WithDescription("requests above that rate a client may send at once");
 var maxInflight = builder.AddSetting("gateway-max-inflight", "GATEWAY_MAX_INFLIGHT", defaultValue: "64")
     .WithDescription("requests in flight to the API, all clients; more get 503");
+var traceSamplePercent = builder.AddSetting("gateway-trace-sample-percent", "GATEWAY_TRACE_SAMPLE_PERCENT", defaultValue: "10")
+    .WithDescription("share of requests whose trace the replicas record; a client's traceparent flags win");
 var canaryPercent = builder.AddSetting("canary-percent", "CANARY_PERCENT", defaultValue: "0")
     .WithDescription("share of clients (X-Client-Id, else address) sent to v2");
 var shadowPercent = builder.AddSetting("shadow-percent", "SHADOW_PERCENT", defaultValue: "0")
@@ -67,6 +69,7 @@ var gateway = builder.AddGateway("gateway")
     .WithBasicAuth(basicAuthUser, basicAuthPassword)
     .WithRateLimit(rateLimitRps, rateLimitBurst)
     .WithOverloadLimit(maxInflight)
+    .WithTraceSampling(traceSamplePercent)
     .WithExperiments(canaryPercent, shadowPercent)
     .WithMemoryLimit("128M")
     .WaitForAll(apiV1)

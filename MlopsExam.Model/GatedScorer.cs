@@ -39,6 +39,9 @@ internal sealed class GatedScorer : ISentenceScorer
     public const int MaxMembers = 8;
 
     private readonly GatedLayout _layout;
+    private readonly LinearMembers? _linear;
+    private readonly LinearMembers.Scratch _scratch = LinearMembers.NewScratch();
+    private readonly float[] _logits = new float[MaxMembers];
     private readonly PredictionEngine<SentimentInput, MemberScores> _plain;
     private readonly PredictionEngine<SentimentInput, MemberScores> _negated;
     private readonly PredictionEngine<GateInput, GateOutput> _gate;
@@ -46,9 +49,11 @@ internal sealed class GatedScorer : ISentenceScorer
     private GateInput _gateInput = new();
     private GateOutput _gateOutput = new();
 
-    public GatedScorer(MLContext ml, GatedLayout layout)
+    /// <param name="linear">the members computed directly (<see cref="LinearMembers"/>), or null to run them as ML.NET engines</param>
+    public GatedScorer(MLContext ml, GatedLayout layout, LinearMembers? linear = null)
     {
         _layout = layout;
+        _linear = linear;
         _plain = ml.Model.CreatePredictionEngine<SentimentInput, MemberScores>(layout.Members, outputSchemaDefinition: layout.ScoresSchema(layout.Plain));
         _negated = ml.Model.CreatePredictionEngine<SentimentInput, MemberScores>(layout.Members, outputSchemaDefinition: layout.ScoresSchema(layout.Negated));
         _gate = ml.Model.CreatePredictionEngine<GateInput, GateOutput>(layout.Gate, inputSchemaDefinition: layout.GateInputSchema());
@@ -66,8 +71,15 @@ internal sealed class GatedScorer : ISentenceScorer
 
     private void Gate(SentimentInput input, bool negated, ref SentimentOutput output)
     {
-        _scores.Clear();
-        (negated ? _negated : _plain).Predict(input, ref _scores);
+        var side = negated ? _layout.Negated : _layout.Plain;
+        Array.Clear(_logits);
+        if (_linear is not null && _linear.TryScore(input.Sentence, side, _scratch, _logits))
+            _scores.Set(_logits);
+        else
+        {
+            _scores.Clear();
+            (negated ? _negated : _plain).Predict(input, ref _scores);
+        }
         _gateInput.Sentence = input.Sentence;
         _scores.CopyTo(_gateInput);
         _gate.Predict(_gateInput, ref _gateOutput);
@@ -90,6 +102,8 @@ internal sealed class GatedScorer : ISentenceScorer
         public float S0, S1, S2, S3, S4, S5, S6, S7;
 
         public void Clear() => S0 = S1 = S2 = S3 = S4 = S5 = S6 = S7 = 0;
+
+        public void Set(ReadOnlySpan<float> s) => (S0, S1, S2, S3, S4, S5, S6, S7) = (s[0], s[1], s[2], s[3], s[4], s[5], s[6], s[7]);
 
         public void CopyTo(GateInput g) =>
             (g.S0, g.S1, g.S2, g.S3, g.S4, g.S5, g.S6, g.S7) = (S0, S1, S2, S3, S4, S5, S6, S7);

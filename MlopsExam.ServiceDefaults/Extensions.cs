@@ -1,9 +1,11 @@
+using System.Diagnostics;
 using Microsoft.AspNetCore.Builder;
 using Microsoft.AspNetCore.Diagnostics.HealthChecks;
 using Microsoft.Extensions.DependencyInjection;
 using Microsoft.Extensions.Diagnostics.HealthChecks;
 using Microsoft.Extensions.Logging;
 using OpenTelemetry;
+using OpenTelemetry.Logs;
 using OpenTelemetry.Metrics;
 using OpenTelemetry.Resources;
 using OpenTelemetry.Trace;
@@ -59,6 +61,10 @@ public static class Extensions
                 logging.IncludeFormattedMessage = true;
                 logging.IncludeScopes = true;
             });
+            // The service's own records follow its trace's sampling (the gateway samples; conf.d/tracing.conf):
+            // a request whose trace is not recorded exports no per-request record either, so the dashboard shows
+            // the records of the traces it has. The console keeps every record.
+            builder.Logging.AddFilter<OpenTelemetryLoggerProvider>(OwnCategoriesPrefix, ExportLogRecord);
         }
 
         var telemetry = builder.Services.AddOpenTelemetry();
@@ -111,6 +117,16 @@ public static class Extensions
 
         return builder;
     }
+
+    /// <summary>The categories <see cref="ExportLogRecord"/> decides for: this product's own (per request).</summary>
+    public const string OwnCategoriesPrefix = "MlopsExam";
+
+    /// <summary>Whether a record of the product's own categories goes to OTLP: from Information up, unless it is
+    /// written under an activity that is not recorded (an unsampled request); warnings and errors always.
+    /// The rule replaces the configuration's level for these categories on the OpenTelemetry provider, hence
+    /// the Information floor (appsettings.json's default).</summary>
+    public static bool ExportLogRecord(LogLevel level) =>
+        level >= LogLevel.Warning || (level >= LogLevel.Information && Activity.Current is not { Recorded: false });
 
     private static bool UseOtlpExporter(IHostApplicationBuilder builder) =>
         !string.IsNullOrWhiteSpace(builder.Configuration["OTEL_EXPORTER_OTLP_ENDPOINT"]);

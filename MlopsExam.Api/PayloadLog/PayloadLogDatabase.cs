@@ -41,6 +41,19 @@ public sealed class PayloadLogDatabase : IAsyncDisposable
             received_at  timestamptz NOT NULL DEFAULT now()
         );
         """,
+        // 2: cheaper indexes for a table written at the gateway's full rate and read by request id or age only.
+        // request_id is random (the gateway's $request_id): a B-tree on 32 characters of text grows past the
+        // buffer cache and every row lands on a random leaf. A hash index stores a 4-byte code per row and serves
+        // the only lookup, equality (feedback). logged_at rises with the insertion order: a BRIN index (a min and
+        // max per 128 pages) serves the retention's range delete at a fraction of a B-tree's upkeep. Measured
+        // with 500 COPYs of 400 rows into the project's postgres image: 19-25 -> 15-16 us of server CPU per row
+        // (8 without any index); docs/feedback.md.
+        """
+        DROP INDEX IF EXISTS prediction_log_request_id;
+        CREATE INDEX IF NOT EXISTS prediction_log_request_id_hash ON prediction_log USING hash (request_id);
+        DROP INDEX IF EXISTS prediction_log_logged_at;
+        CREATE INDEX IF NOT EXISTS prediction_log_logged_at_brin ON prediction_log USING brin (logged_at);
+        """,
     ];
 
     private readonly SemaphoreSlim _schemaGate = new(1, 1);

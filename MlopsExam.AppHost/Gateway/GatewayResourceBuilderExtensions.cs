@@ -157,6 +157,13 @@ public static class GatewayResourceBuilderExtensions
         IResourceBuilder<ParameterResource> maxInflight) =>
         gateway.WithEnvironment("GATEWAY_MAX_INFLIGHT", maxInflight);
 
+    /// <summary>Trace sampling (deployments/nginx/conf.d/tracing.conf): the share of requests whose trace the
+    /// replicas record and export, with their log records; a client's own <c>traceparent</c> flags decide for
+    /// its request.</summary>
+    public static IResourceBuilder<ContainerResource> WithTraceSampling(this IResourceBuilder<ContainerResource> gateway,
+        IResourceBuilder<ParameterResource> samplePercent) =>
+        gateway.WithEnvironment("GATEWAY_TRACE_SAMPLE_PERCENT", samplePercent);
+
     /// <summary>Experiments (deployments/nginx/conf.d/ab-routing.conf): the share of clients sent to v2
     /// (<paramref name="canaryPercent"/>) and the share of v1 requests copied to v2 (<paramref name="shadowPercent"/>).</summary>
     public static IResourceBuilder<ContainerResource> WithExperiments(this IResourceBuilder<ContainerResource> gateway,

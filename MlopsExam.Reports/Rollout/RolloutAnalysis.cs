@@ -1,10 +1,14 @@
 namespace MlopsExam.Reports.Rollout;
 
 /// <summary>What one variant did since its step began: requests, non-2xx (its own, plus requests
-/// routed to it that its backup answered), p99 of the API's handling in milliseconds (NaN: no data).</summary>
-public sealed record VariantFigures(double Requests, double Errors, double P99Ms)
+/// routed to it that its backup answered), p99 of the API's handling in milliseconds (NaN: no data);
+/// and, since the rollout began, the feedback labels given for its answers and how many were right.</summary>
+public sealed record VariantFigures(double Requests, double Errors, double P99Ms, double Labels = 0, double Correct = 0)
 {
     public double ErrorRatio => Requests > 0 ? Errors / Requests : 0;
+
+    /// <summary>Correct / labels, with its 95 % Wilson interval (NaN without labels).</summary>
+    public Proportion Accuracy => Wilson.Interval((long)Math.Min(Correct, Labels), (long)Labels);
 }
 
 /// <summary>The thresholds of one check, in Flagger's spirit (issue 16).</summary>
@@ -25,6 +29,12 @@ public sealed record RolloutThresholds
     public double P99FloorMs { get; init; } = 10;
     /// <summary>With shadow traffic, v2 agrees with v1's served label at least this often.</summary>
     public double MinAgreement { get; init; } = 0.8;
+    /// <summary>Feedback labels each variant needs before accuracy is checked (issue "Close the loop"):
+    /// labels come late and few, so below this the check is left out rather than held.</summary>
+    public int MinFeedback { get; init; } = 30;
+    /// <summary>v2's live accuracy at most this far below v1's (0.05: five points), unless the gap is within
+    /// noise: it fails only when v1's accuracy is also above v2's 95 % Wilson interval.</summary>
+    public double MaxAccuracyDrop { get; init; } = 0.05;
 }
 
 public enum Verdict { Hold, Pass, Fail }
@@ -62,6 +72,12 @@ public static class RolloutAnalysis
         }
         if (agreement is { } a && a < t.MinAgreement)
             failures.Add($"agreement {a:P1} < {t.MinAgreement:P0}");
+        if (v1.Labels >= t.MinFeedback && v2.Labels >= t.MinFeedback)
+        {
+            Proportion a1 = v1.Accuracy, a2 = v2.Accuracy;
+            if (a2.Value < a1.Value - t.MaxAccuracyDrop && a2.High < a1.Value)
+                failures.Add($"v2 accuracy {a2.Value:P1} [{a2.Low:P1}-{a2.High:P1}, {a2.Trials} labels] < v1's {a1.Value:P1} - {t.MaxAccuracyDrop * 100:F0} pt");
+        }
 
         return failures.Count == 0
             ? new(weight, Verdict.Pass, "within thresholds", v1, v2, agreement)

@@ -37,11 +37,13 @@ public static class RolloutCommand
         var maxP99Ms = new Option<double>("--max-p99-ms") { Description = "v2's highest p99, milliseconds", DefaultValueFactory = _ => 500 };
         var p99Floor = new Option<double>("--p99-floor-ms") { Description = "A v2 p99 under this passes the ratio rule (noise)", DefaultValueFactory = _ => 10 };
         var minAgreement = new Option<double>("--min-agreement") { Description = "With shadow traffic: v2's lowest agreement with v1", DefaultValueFactory = _ => 0.8 };
+        var minFeedback = new Option<int>("--min-feedback") { Description = "Feedback labels each variant needs (since the rollout began) before accuracy is checked", DefaultValueFactory = _ => 30 };
+        var maxAccuracyDrop = new Option<double>("--max-accuracy-drop") { Description = "v2's live accuracy at most this below v1's (0.05: 5 points), beyond noise", DefaultValueFactory = _ => 0.05 };
         var output = new Option<string>("--out") { HelpName = "DIR", Description = "Where rollout.json and rollout.png go", DefaultValueFactory = _ => Path.Combine(".artifacts", "rollout") };
 
         var rollout = new Command("rollout", "Step the canary weight, check v2 against v1 in Prometheus at each step, promote or roll back (make rollout)")
         {
-            PrometheusOption, steps, interval, minRequests, maxWait, failureLimit, maxErrorRatio, maxErrorOverV1, maxP99Ratio, maxP99Ms, p99Floor, minAgreement, output,
+            PrometheusOption, steps, interval, minRequests, maxWait, failureLimit, maxErrorRatio, maxErrorOverV1, maxP99Ratio, maxP99Ms, p99Floor, minAgreement, minFeedback, maxAccuracyDrop, output,
         };
         rollout.SetAction(async (parse, ct) =>
         {
@@ -59,6 +61,8 @@ public static class RolloutCommand
                     MaxP99Ms = parse.GetValue(maxP99Ms),
                     P99FloorMs = parse.GetValue(p99Floor),
                     MinAgreement = parse.GetValue(minAgreement),
+                    MinFeedback = parse.GetValue(minFeedback),
+                    MaxAccuracyDrop = parse.GetValue(maxAccuracyDrop),
                 };
                 using var context = new RolloutContext(parse.GetValue(PrometheusOption)!);
                 return await RunRolloutAsync(context, plan, thresholds, Duration(parse.GetValue(interval)!), parse.GetValue(output)!, ct);
@@ -110,12 +114,13 @@ public static class RolloutCommand
             {
                 await Task.Delay(interval, ct);
                 var window = DateTimeOffset.UtcNow - stepStart;
-                var check = await c.CheckAsync(plan.Weight, window, t, ct);
+                var check = await c.CheckAsync(plan.Weight, window, DateTimeOffset.UtcNow - started, t, ct);
                 var action = plan.Next(check, window);
                 Console.WriteLine($"  {(DateTimeOffset.UtcNow - started).TotalSeconds,5:F0}s  weight {check.Weight,3}%  " +
                     $"v1 {check.V1.Requests,5:F0} req {check.V1.ErrorRatio,7:P2} err p99 {check.V1.P99Ms,6:F1} ms | " +
                     $"v2 {check.V2.Requests,5:F0} req {check.V2.ErrorRatio,7:P2} err p99 {check.V2.P99Ms,6:F1} ms" +
                     (check.Agreement is { } a ? $" | agreement {a:P1}" : "") +
+                    (check.V2.Labels > 0 ? $" | accuracy v1 {check.V1.Accuracy.Value:P1} ({check.V1.Labels:F0}) v2 {check.V2.Accuracy.Value:P1} ({check.V2.Labels:F0})" : "") +
                     $"  {check.Verdict.ToString().ToLowerInvariant()} ({check.Reason}) -> {action.ToString().ToLowerInvariant()}");
                 events.Add(RolloutEvent.Of(started, action.ToString().ToLowerInvariant(), check.Weight, check));
                 if (action == RolloutAction.Advance)
@@ -232,9 +237,12 @@ internal sealed class RolloutContext : IDisposable
     public async Task<double> ScalarAsync(string query, CancellationToken ct) =>
         (await _prometheus.QueryAsync(query, ct)) is [var sample, ..] ? sample.Value : double.NaN;
 
-    public async Task<Check> CheckAsync(int weight, TimeSpan window, RolloutThresholds t, CancellationToken ct)
+    /// <param name="window">Since the step began: traffic, errors, latency.</param>
+    /// <param name="sinceStart">Since the rollout began: feedback labels, which come late and few.</param>
+    public async Task<Check> CheckAsync(int weight, TimeSpan window, TimeSpan sinceStart, RolloutThresholds t, CancellationToken ct)
     {
         var w = $"[{Math.Max(10, (int)window.TotalSeconds)}s]";
+        var all = $"[{Math.Max(10, (int)sinceStart.TotalSeconds)}s]";
         async Task<VariantFigures> FiguresAsync(string v)
         {
             var requests = Zero(await ScalarAsync($"sum(increase(http_server_request_duration_seconds_count{{variant=\"{v}\",http_route=\"/predict\"}}{w}))", ct));
@@ -242,13 +250,16 @@ internal sealed class RolloutContext : IDisposable
             // Requests routed to this variant that its backup answered (v1 standing in for a failed v2): its failures too.
             var fallbacks = Zero(await ScalarAsync($"sum(increase(sentiment_variant_fallbacks_total{{requested_variant=\"{v}\"}}{w}))", ct));
             var p99 = await ScalarAsync($"histogram_quantile(0.99, sum by (le) (rate(http_server_request_duration_seconds_bucket{{variant=\"{v}\",http_route=\"/predict\"}}{w}))) * 1000", ct);
-            return new VariantFigures(requests + fallbacks, errors + fallbacks, p99);
+            // Live accuracy (MlopsExam.Api/Feedback): labels given for this variant's answers, and the right ones.
+            var labels = Zero(await ScalarAsync($"sum(increase(sentiment_feedback_labels_total{{served_variant=\"{v}\"}}{all}))", ct));
+            var correct = Zero(await ScalarAsync($"sum(increase(sentiment_feedback_correct_total{{served_variant=\"{v}\"}}{all}))", ct));
+            return new VariantFigures(requests + fallbacks, errors + fallbacks, p99, Math.Round(labels), Math.Round(correct));
         }
         var v1 = await FiguresAsync("v1");
         var v2 = await FiguresAsync("v2");
         var agree = Zero(await ScalarAsync($"sum(increase(sentiment_shadow_predictions_total{{agreement=\"agree\"}}{w}))", ct));
-        var all = Zero(await ScalarAsync($"sum(increase(sentiment_shadow_predictions_total{w}))", ct));
-        return RolloutAnalysis.Analyse(weight, v1, v2, all >= 1 ? agree / all : null, t);
+        var shadow = Zero(await ScalarAsync($"sum(increase(sentiment_shadow_predictions_total{w}))", ct));
+        return RolloutAnalysis.Analyse(weight, v1, v2, shadow >= 1 ? agree / shadow : null, t);
     }
 
     /// <summary>Waits until every v1 replica Prometheus scrapes reports <paramref name="modelId"/>

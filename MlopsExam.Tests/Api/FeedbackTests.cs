@@ -151,6 +151,12 @@ public sealed class FeedbackTests(FeedbackFixture fixture, ITestOutputHelper out
         await later.EnsureSchemaAsync(CancellationToken.None);
         foreach (var r in replicas) await r.DisposeAsync();
         Assert.Equal($"{PayloadLogDatabase.Migrations.Length}", fixture.Postgres.Psql(database, "-At", "-c", "SELECT count(*) FROM schema_migrations").Trim());
+        // Migration 2: the request id by a hash index (equality only), the age by BRIN (insertion order); no B-tree left on either.
+        var indexes = fixture.Postgres.Psql(database, "-At", "-c", "SELECT indexdef FROM pg_indexes WHERE tablename = 'prediction_log' ORDER BY indexname");
+        Assert.Contains("USING hash (request_id)", indexes);
+        Assert.Contains("USING brin (logged_at)", indexes);
+        Assert.DoesNotContain("USING btree (request_id)", indexes);
+        Assert.DoesNotContain("USING btree (logged_at)", indexes);
     }
 
     [Fact]

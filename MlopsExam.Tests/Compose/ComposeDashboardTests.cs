@@ -1,4 +1,5 @@
 using System.Net.Http.Json;
+using System.Security.Cryptography;
 using System.Text.Json;
 using System.Text.RegularExpressions;
 using Microsoft.Playwright;
@@ -48,11 +49,15 @@ public sealed partial class ComposeDashboardTests(ComposeStack stack) : IClassFi
         return page;
     }
 
-    /// <summary>One prediction through the gateway; the request id it answers with.</summary>
-    private async Task<string> PredictAsync(string? experimentGroup = null)
+    /// <summary>One prediction through the gateway; the request id it answers with. It carries a W3C traceparent
+    /// whose sampled flag is <paramref name="sampled"/>: the gateway samples a share of the requests
+    /// (GATEWAY_TRACE_SAMPLE_PERCENT) and a client's own flags decide for its request.</summary>
+    private async Task<string> PredictAsync(string? experimentGroup = null, bool sampled = true)
     {
         using var client = stack.CreateClient();
         using var request = stack.PredictRequest(GatewayStack.SentenceBody("A gripping, beautifully acted film."), experimentGroup: experimentGroup);
+        request.Headers.TryAddWithoutValidation("traceparent",
+            $"00-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(16))}-{Convert.ToHexStringLower(RandomNumberGenerator.GetBytes(8))}-{(sampled ? "01" : "00")}");
         using var response = await stack.SendPacedAsync(client, request);
         Assert.Equal(HttpStatusCode.OK, response.StatusCode);
         var body = await response.Content.ReadFromJsonAsync<JsonElement>();
@@ -76,16 +81,24 @@ public sealed partial class ComposeDashboardTests(ComposeStack stack) : IClassFi
     [Fact]
     public async Task With_the_login_url_the_dashboard_lists_every_api_service_and_replica()
     {
-        await PredictAsync();
-        await PredictAsync(experimentGroup: "debug");
+        var v1Request = await PredictAsync();
+        var v2Request = await PredictAsync(experimentGroup: "debug");
         var page = await LoggedInPageAsync();
-        var text = await BrowserSession.WaitUntilPageShowsAsync(page, $"{DashboardBase}/structuredlogs",
+        await BrowserSession.WaitUntilPageShowsAsync(page, $"{DashboardBase}/structuredlogs",
             // A row's resource: each v1 replica is an instance of api-v1 named by its hostname (the container id);
             // api-v2, one replica, is its service's name alone.
             t => Regex.IsMatch(t, @"(?m)^api-v1-[0-9a-f]{12}\s*$") && Regex.IsMatch(t, @"(?m)^api-v2\s*$"),
             TelemetryDeadline, "log records of api-v1's and api-v2's replicas");
         await BrowserSession.ScreenshotAsync(page, "dashboard-structured-logs");
-        Assert.Contains("predict label=", text, StringComparison.Ordinal);
+        // Each request's own prediction record, under the replica that served it. Waited for by trace id: the
+        // replicas' startup records can fill the list before a batch with the prediction arrives.
+        foreach (var (requestId, resource) in new[] { (v1Request, @"(?m)^api-v1-[0-9a-f]{12}\s*$"), (v2Request, @"(?m)^api-v2\s*$") })
+        {
+            await BrowserSession.WaitUntilPageShowsAsync(page, $"{DashboardBase}/structuredlogs?traceId={requestId}",
+                t => t.Contains("predict label=", StringComparison.Ordinal)
+                     && t.Contains($"request_id={requestId}", StringComparison.Ordinal) && Regex.IsMatch(t, resource),
+                TelemetryDeadline, $"the prediction record of {requestId}");
+        }
     }
 
     [Fact]
@@ -100,6 +113,37 @@ public sealed partial class ComposeDashboardTests(ComposeStack stack) : IClassFi
             TelemetryDeadline, $"the trace {requestId} with api-v1's POST /predict span");
         await BrowserSession.ScreenshotAsync(page, "dashboard-trace");
         Assert.Contains(requestId[..7], text, StringComparison.Ordinal);
+    }
+
+    [Fact]
+    public async Task A_request_the_client_marks_unsampled_leaves_no_trace_and_no_log_record()
+    {
+        // The unsampled request first, then one sampled request per v1 replica (round robin): once the sampled ones'
+        // traces are all in the dashboard, the replicas have exported everything they made before them.
+        var unsampled = await PredictAsync(sampled: false);
+        var sampled = new List<string>();
+        for (var i = 0; i < 3; i++)
+            sampled.Add(await PredictAsync());
+        var page = await LoggedInPageAsync();
+        foreach (var requestId in sampled)
+        {
+            await BrowserSession.WaitUntilPageShowsAsync(page, $"{DashboardBase}/traces/detail/{requestId}",
+                t => t.Contains("POST /predict", StringComparison.Ordinal), TelemetryDeadline, $"the sampled trace {requestId}");
+        }
+
+        // The structured logs of one trace (the trace detail's link): each sampled request's prediction record.
+        foreach (var requestId in sampled)
+        {
+            await BrowserSession.WaitUntilPageShowsAsync(page, $"{DashboardBase}/structuredlogs?traceId={requestId}",
+                t => t.Contains($"request_id={requestId}", StringComparison.Ordinal), TelemetryDeadline, $"the log record of {requestId}");
+        }
+
+        await page.GotoAsync($"{DashboardBase}/traces/detail/{unsampled}");
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        Assert.DoesNotContain("POST /predict", await page.InnerTextAsync("body"), StringComparison.Ordinal);
+        await page.GotoAsync($"{DashboardBase}/structuredlogs?traceId={unsampled}");
+        await page.WaitForLoadStateAsync(LoadState.NetworkIdle);
+        Assert.DoesNotContain("predict label=", await page.InnerTextAsync("body"), StringComparison.Ordinal);
     }
 
     [Fact]

@@ -98,9 +98,9 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
     public void The_header_lists_each_variable_with_its_parameters_description()
     {
         // AddSetting(...).WithDescription(...) in AppHost.cs: one source for the dashboard and the file.
-        Assert.Contains("#   RATE_LIMIT_RPS             10     /predict requests per second per client address\n", published.Text);
-        Assert.Contains("#   CANARY_PERCENT             0      share of clients (X-Client-Id, else address) sent to v2\n", published.Text);
-        Assert.Contains("#   API_V2_FAULT_PERCENT       0      share of v2's /predict answered 500 (fault injection)\n", published.Text);
+        Assert.Contains("#   RATE_LIMIT_RPS                10     /predict requests per second per client address\n", published.Text);
+        Assert.Contains("#   CANARY_PERCENT                0      share of clients (X-Client-Id, else address) sent to v2\n", published.Text);
+        Assert.Contains("#   API_V2_FAULT_PERCENT          0      share of v2's /predict answered 500 (fault injection)\n", published.Text);
         Assert.DoesNotContain("parameter ", published.Text);
     }
 
@@ -189,6 +189,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             ["RATE_LIMIT_RPS"] = "${RATE_LIMIT_RPS:-10}",
             ["RATE_LIMIT_BURST"] = "${RATE_LIMIT_BURST:-5}",
             ["GATEWAY_MAX_INFLIGHT"] = "${GATEWAY_MAX_INFLIGHT:-64}",
+            ["GATEWAY_TRACE_SAMPLE_PERCENT"] = "${GATEWAY_TRACE_SAMPLE_PERCENT:-10}",
             ["CANARY_PERCENT"] = "${CANARY_PERCENT:-0}",
             ["SHADOW_PERCENT"] = "${SHADOW_PERCENT:-0}",
         }, env);

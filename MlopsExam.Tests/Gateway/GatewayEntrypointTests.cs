@@ -81,6 +81,7 @@ public sealed partial class GatewayEntrypointTests
             ["SHADOW_PERCENT"] = "5",
             ["PUBLIC_HTTPS_PORT"] = "4443",
             ["GATEWAY_MAX_INFLIGHT"] = "12",
+            ["GATEWAY_TRACE_SAMPLE_PERCENT"] = "3",
         }, "api-v1:10.1.0.1", "api-v2:10.2.0.1");
 
         // Each name's addresses, v1's as api_v2's backups; the pools' zone and keepalive around them.
@@ -94,6 +95,8 @@ public sealed partial class GatewayEntrypointTests
         Assert.Contains("map $scheme $https_port_suffix { default \":4443\"; }", config);
         // /predict and /feedback: both concurrency limits (the server's per-address one repeated), answered 503.
         Assert.Equal(2, Regex.Count(config, Regex.Escape("limit_conn perip 512; limit_conn inflight 12; limit_conn_status 503;")));
+        // Trace sampling: 3 % of the request ids (a key of its own, independent of the shadow share's).
+        Assert.Contains("split_clients \"trace-${request_id}\" $trace_sampled_share { 3% 01; * 00; }", config);
     }
 
     [Fact]
@@ -108,8 +111,13 @@ public sealed partial class GatewayEntrypointTests
         // 0 %: constant maps, the seed's routing exactly (split_clients takes no 0 %).
         Assert.Contains("map $nginx_version $canary_pool { default api_v1; }", config);
         Assert.Contains("map $nginx_version $shadow_copy { default \"\"; }", config);
-        Assert.DoesNotContain("split_clients", config);
+        Assert.DoesNotContain("$canary_pool {", config.Replace("map $nginx_version $canary_pool {", "", StringComparison.Ordinal));
+        Assert.DoesNotContain("$shadow_copy {", config.Replace("map $nginx_version $shadow_copy {", "", StringComparison.Ordinal));
         Assert.Contains("map $scheme $https_port_suffix { default \"\"; }", config);
+        // Traces: 10 % of the requests, a client's traceparent flags deciding for its own; the replica gets the flags.
+        Assert.Contains("split_clients \"trace-${request_id}\" $trace_sampled_share { 10% 01; * 00; }", config);
+        Assert.Contains("map $http_traceparent $trace_flags {", config);
+        Assert.Contains("proxy_set_header traceparent \"00-$request_id-$gateway_span_id-$trace_flags\";", config);
         Assert.Contains("limit_conn_zone $server_name zone=inflight:1m;", config);
         Assert.Contains("limit_conn inflight 64;", config);
     }
@@ -123,11 +131,13 @@ public sealed partial class GatewayEntrypointTests
             ["API_V2_SERVERS"] = "nowhere-v2:8080",
             ["CANARY_PERCENT"] = "100",
             ["SHADOW_PERCENT"] = "100",
+            ["GATEWAY_TRACE_SAMPLE_PERCENT"] = "100",
         }, "api-v1:10.1.0.1");
 
         Assert.Contains("upstream api_v2 { zone api_v2 64k; server 10.1.0.1:8080; keepalive 128;", config);
         Assert.Contains("map $nginx_version $canary_pool { default api_v2; }", config);
         Assert.Contains("map $nginx_version $shadow_copy { default \"1\"; }", config);
+        Assert.Contains("map $nginx_version $trace_sampled_share { default 01; }", config);
     }
 
     [Theory]
@@ -136,6 +146,7 @@ public sealed partial class GatewayEntrypointTests
     [InlineData("API_V2_SERVERS=api-v2:http", "API_V2_SERVERS: 'api-v2:http' has no numeric port")]
     [InlineData("RATE_LIMIT_RPS=0", "RATE_LIMIT_RPS must be a whole number of requests per second >= 1, got '0'")]
     [InlineData("GATEWAY_MAX_INFLIGHT=0", "GATEWAY_MAX_INFLIGHT must be a whole number of requests >= 1, got '0'")]
+    [InlineData("GATEWAY_TRACE_SAMPLE_PERCENT=5.5", "GATEWAY_TRACE_SAMPLE_PERCENT must be a whole percentage 0-100, got '5.5'")]
     [InlineData("CANARY_PERCENT=101", "CANARY_PERCENT must be a whole percentage 0-100, got '101'")]
     [InlineData("PUBLIC_HTTPS_PORT=65536", "PUBLIC_HTTPS_PORT out of range: 65536")]
     [InlineData("BASIC_AUTH_HASH=md5", "BASIC_AUTH_HASH must be auto, ssha or sha512crypt, got 'md5'")]

@@ -55,6 +55,20 @@ public sealed class RolloutAnalysisTests
         Assert.Equal(Verdict.Fail, Analyse(new(200, 0, 10.5), fastV1).Verdict); // above the floor: the ratio counts
     }
 
+    [Theory]
+    [InlineData(100, 90, 100, 70, Verdict.Fail)]  // 70 % vs 90 %: 20 points, v2's interval [60.4-78.0] % below 90 %
+    [InlineData(100, 90, 100, 86, Verdict.Pass)]  // 4 points: within the 5-point drop
+    [InlineData(40, 34, 40, 31, Verdict.Pass)]    // 77.5 % vs 85 %, but v2's interval [62.5-87.7] % holds v1's 85 %: noise
+    [InlineData(100, 90, 20, 5, Verdict.Pass)]    // 25 %, but 20 labels < 30: no accuracy check yet
+    [InlineData(100, 70, 100, 90, Verdict.Pass)]  // v2 better
+    public void Live_accuracy_fails_a_clearly_worse_challenger_once_both_have_enough_feedback(
+        double v1Labels, double v1Correct, double v2Labels, double v2Correct, Verdict expected)
+    {
+        var check = Analyse(new(200, 0, 12, v2Labels, v2Correct), HealthyV1 with { Labels = v1Labels, Correct = v1Correct });
+        Assert.Equal(expected, check.Verdict);
+        if (expected == Verdict.Fail) Assert.Contains("v2 accuracy 70.0 %", check.Reason);
+    }
+
     [Fact]
     public void Low_agreement_with_shadow_traffic_fails_and_no_shadow_traffic_is_not_checked()
     {

@@ -16,4 +16,12 @@ render_file rate-limit-predict.conf rate-limit-predict.conf.template RATE_LIMIT_
 # Requests in flight to the API, all clients together (snippets/overload.conf).
 render_file max-inflight.conf max-inflight.conf.template GATEWAY_MAX_INFLIGHT="$GATEWAY_MAX_INFLIGHT"
 
-log "http redirects to port $PUBLIC_HTTPS_PORT; rate limit $RATE_LIMIT_RPS r/s burst $RATE_LIMIT_BURST; at most $GATEWAY_MAX_INFLIGHT requests in flight"
+# The share of requests whose trace the replicas record (conf.d/tracing.conf): a split_clients
+# block strictly between 0 and 100 %, a constant map for 0 or 100 %.
+case $GATEWAY_TRACE_SAMPLE_PERCENT in
+    0) render_file trace-sampling.conf trace-sampling.fixed.conf.template TRACE_FLAGS=00 ;;
+    100) render_file trace-sampling.conf trace-sampling.fixed.conf.template TRACE_FLAGS=01 ;;
+    *) render_file trace-sampling.conf trace-sampling.split.conf.template TRACE_SAMPLE_PERCENT="$GATEWAY_TRACE_SAMPLE_PERCENT" ;;
+esac
+
+log "http redirects to port $PUBLIC_HTTPS_PORT; rate limit $RATE_LIMIT_RPS r/s burst $RATE_LIMIT_BURST; at most $GATEWAY_MAX_INFLIGHT requests in flight; $GATEWAY_TRACE_SAMPLE_PERCENT% of requests traced"
