@@ -61,6 +61,12 @@ public static class ApiResourceBuilderExtensions
                 .WithHttpEndpoint(name: "http", targetPort: publishing ? ContainerPort : null);
             if (parent is not null)
                 api.WithParentRelationship(parent);
+            // Plain http behind the gateway: no certificate for Kestrel. Aspire's default (a callback that hands
+            // a project the development certificate) would make it look for a trusted one and, finding none,
+            // show "No trusted development certificate" on every page of its dashboard.
+#pragma warning disable ASPIRECERTIFICATES001 // evaluation API; the one call site to revisit if it changes
+            api.WithoutHttpsCertificate();
+#pragma warning restore ASPIRECERTIFICATES001
             if (!publishing)
                 api.WithEnvironment("ASPNETCORE_ENVIRONMENT", builder.Environment.EnvironmentName);
             api.WithEnvironment("Serving__Variant", variant);

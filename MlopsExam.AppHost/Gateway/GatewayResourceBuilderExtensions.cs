@@ -49,7 +49,12 @@ public static class GatewayResourceBuilderExtensions
             // Not proxied: Docker publishes the ports itself (no Aspire proxy in between), so the
             // redirect target port is the one clients use. nginx listens on 8080/8443 (unprivileged).
             .WithEndpoint("http", e => { e.Port = httpPort; e.TargetPort = GatewayPorts.Http; e.UriScheme = "http"; e.IsProxied = false; e.IsExternal = true; }, createIfNotExists: true)
-            .WithEndpoint("https", e => { e.Port = httpsPort; e.TargetPort = GatewayPorts.Https; e.UriScheme = "https"; e.IsProxied = false; e.IsExternal = true; }, createIfNotExists: true)
+            // TLS is nginx's own, with certs/nginx.crt: Aspire's development certificate plays no part. Under the
+            // AppHost the port is declared as plain tcp (shown as its https:// URL) because an "https" endpoint
+            // makes Aspire look for a trusted development certificate and, finding none, show "No trusted
+            // development certificate" on every page of its dashboard (DcpHost.EnsureDevelopmentCertificateTrustAsync).
+            .WithEndpoint("https", e => { e.Port = httpsPort; e.TargetPort = GatewayPorts.Https; e.UriScheme = builder.ExecutionContext.IsRunMode ? "tcp" : "https"; e.IsProxied = false; e.IsExternal = true; }, createIfNotExists: true)
+            .WithUrlForEndpoint("https", url => url.Url = $"https://localhost:{httpsPort}")
             .WithHttpEndpoint(targetPort: GatewayPorts.Status, name: "status")
             .WithHttpHealthCheck("/healthz", endpointName: "status")
             .PublishPortAsComposeVariable("http", "GATEWAY_HTTP_PORT", "host port of the gateway's http (it redirects to https)", GatewayPorts.PublicHttp)

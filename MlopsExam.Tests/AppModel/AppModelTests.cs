@@ -97,6 +97,28 @@ public sealed class AppModelTests : IAsyncLifetime
     }
 
     [Fact]
+    public void No_endpoint_under_the_apphost_asks_for_a_development_certificate()
+    {
+        // An "https" endpoint makes Aspire look for a trusted development certificate and, finding none, put
+        // "No trusted development certificate" on every page of its dashboard. nginx terminates TLS with its
+        // own certificate, so the gateway's TLS port is declared as tcp and shown as its https:// URL.
+        var https = _builder.Resources
+            .SelectMany(r => r.Annotations.OfType<EndpointAnnotation>().Where(e => e.UriScheme == "https").Select(e => $"{r.Name}/{e.Name}"));
+        Assert.Empty(https);
+        // The other way a resource asks for it: a certificate callback left on (Aspire's default for some).
+#pragma warning disable ASPIRECERTIFICATES001 // evaluation API: the annotations Aspire's own check reads
+        var callbacks = _builder.Resources
+            .Where(r => r.Annotations.OfType<HttpsCertificateConfigurationCallbackAnnotation>().Any())
+            .Where(r => !(r.Annotations.OfType<HttpsCertificateAnnotation>().LastOrDefault() is { UseDeveloperCertificate: false or null, Certificate: null }))
+            .Select(r => r.Name);
+#pragma warning restore ASPIRECERTIFICATES001
+        Assert.Empty(callbacks);
+        var tls = Resource("gateway").Annotations.OfType<EndpointAnnotation>().Single(e => e.Name == "https");
+        Assert.Equal("tcp", tls.UriScheme);
+        Assert.Equal(443, tls.Port);
+    }
+
+    [Fact]
     public void Gateway_exporter_and_prometheus_are_built_from_the_repository_dockerfiles()
     {
         // One build context, deployments/, for all three: both images copy deployments/common/resolve.sh.

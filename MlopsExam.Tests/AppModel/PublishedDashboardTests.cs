@@ -56,7 +56,7 @@ public sealed partial class PublishedDashboardTests(PublishedCompose published) 
     {
         var text = fileName == "docker-compose.yml" ? published.Text : published.StackText;
         var dashboard = ComposeFile.Parse(text, RepoLayout.Root).Services["dashboard"];
-        Assert.Equal("512M", dashboard.Limits["memory"]);
+        Assert.Equal("384M", dashboard.Limits["memory"]);
         Assert.Equal("json-file", dashboard.LogDriver);
         Assert.NotNull(dashboard.Healthcheck);
         var yaml = ServiceYaml(text, "dashboard");

@@ -6,8 +6,9 @@ using Microsoft.Extensions.Logging;
 namespace MlopsExam.Tests.Gateway;
 
 /// <summary>Starts the real AppHost once per test class (Aspire.Hosting.Testing): the same
-/// resources `make run` starts, images built from deployments/.</summary>
-public sealed class AspireStack : GatewayStack
+/// resources `make run` starts, images built from deployments/. Without Aspire's dashboard (the testing
+/// builder's default); <see cref="AspireDashboardStack"/> runs it.</summary>
+public class AspireStack : GatewayStack
 {
     /// <summary>A fresh machine builds three images and four API processes first.</summary>
     private static readonly TimeSpan StartTimeout = TimeSpan.FromMinutes(10);
@@ -19,16 +20,26 @@ public sealed class AspireStack : GatewayStack
 
     public DistributedApplicationModel Model => _app!.Services.GetRequiredService<DistributedApplicationModel>();
 
+    /// <summary>Whether the AppHost runs its dashboard, as `make run` does.</summary>
+    protected virtual bool RunsDashboard => false;
+
+    /// <summary>What the AppHost itself printed (warnings; with the dashboard, also its login URL), as `make run` shows it.</summary>
+    public AppHostOutput Output { get; } = new();
+
     public override async Task InitializeAsync()
     {
         DockerPrerequisite.EnsureRunning();
         using var cts = new CancellationTokenSource(StartTimeout);
         var builder = await DistributedApplicationTestingBuilder.CreateAsync<Projects.MlopsExam_AppHost>(
             // Keep the ports the AppHost asks for (80/443): the redirect test checks the real one.
-            ["DcpPublisher:RandomizePorts=false"],
-            (options, _) => options.DisableDashboard = true,
+            // `make run`'s launch profile (http: the dashboard needs no development certificate).
+            ["DcpPublisher:RandomizePorts=false", "DOTNET_LAUNCH_PROFILE=http"],
+            (options, _) => options.DisableDashboard = !RunsDashboard,
             cts.Token);
-        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning));
+        builder.Services.AddLogging(logging => logging.SetMinimumLevel(LogLevel.Warning)
+            // The line that prints the dashboard's login URL is an Information of this category.
+            .AddFilter(AppHostOutput.HostingCategory, LogLevel.Information)
+            .AddProvider(Output));
         _app = await builder.BuildAsync(cts.Token);
 
         await _app.StartAsync(cts.Token);
@@ -42,7 +53,8 @@ public sealed class AspireStack : GatewayStack
         await notifications.WaitForResourceHealthyAsync("gateway", cts.Token);
         await notifications.WaitForResourceHealthyAsync("prometheus", cts.Token);
 
-        HttpsBase = _app.GetEndpoint("gateway", "https");
+        // Declared as tcp under the AppHost (GatewayResourceBuilderExtensions says why); nginx speaks TLS there.
+        HttpsBase = new UriBuilder(_app.GetEndpoint("gateway", "https")) { Scheme = Uri.UriSchemeHttps }.Uri;
         HttpBase = _app.GetEndpoint("gateway", "http");
         User = await ParameterValueAsync("basic-auth-user", cts.Token);
         Password = await ParameterValueAsync("basic-auth-password", cts.Token);
@@ -109,5 +121,52 @@ public sealed class AspireStack : GatewayStack
         }
         await Task.WhenAll(_watchers);
         _stopping.Dispose();
+    }
+}
+
+/// <summary>The AppHost with its own dashboard, as under `make run`: the dashboard's browser tests.</summary>
+public sealed class AspireDashboardStack : AspireStack
+{
+    protected override bool RunsDashboard => true;
+
+    /// <summary>The login URL the AppHost printed ("Login to the dashboard at http://localhost:15043/login?t=...").</summary>
+    public string LoginUrl => Output.Match(@"Login to the dashboard at (?<url>\S+/login\?t=\S+)")?.Groups["url"].Value
+        ?? throw new InvalidOperationException($"The AppHost printed no dashboard login URL; it printed:\n{Output.Text}");
+
+    public Uri DashboardBase => new(new Uri(LoginUrl).GetLeftPart(UriPartial.Authority));
+}
+
+/// <summary>Keeps every message the AppHost logs, one line each ("level category: message").</summary>
+public sealed class AppHostOutput : ILoggerProvider
+{
+    public const string HostingCategory = "Aspire.Hosting.DistributedApplication";
+
+    private readonly StringBuilder _text = new();
+
+    public string Text
+    {
+        get { lock (_text) return _text.ToString(); }
+    }
+
+    public System.Text.RegularExpressions.Match? Match(string pattern) =>
+        System.Text.RegularExpressions.Regex.Match(Text, pattern) is { Success: true } match ? match : null;
+
+    public ILogger CreateLogger(string categoryName) => new Logger(this, categoryName);
+
+    public void Dispose()
+    {
+    }
+
+    private sealed class Logger(AppHostOutput output, string category) : ILogger
+    {
+        public IDisposable? BeginScope<TState>(TState state) where TState : notnull => null;
+
+        public bool IsEnabled(LogLevel logLevel) => logLevel != LogLevel.None;
+
+        public void Log<TState>(LogLevel logLevel, EventId eventId, TState state, Exception? exception, Func<TState, Exception?, string> formatter)
+        {
+            lock (output._text)
+                output._text.AppendLine($"{logLevel} {category}: {formatter(state, exception)}");
+        }
     }
 }
