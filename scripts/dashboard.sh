@@ -13,7 +13,9 @@ token() {
   cat "$token_file"
 }
 
-id=$(docker ps -q --filter label=com.docker.compose.project=mlopsexam --filter label=com.docker.compose.service=dashboard 2>/dev/null | head -n1)
+# Asked of compose itself: a label filter would also match the Swarm task, whose image `docker compose build`
+# labelled with the compose project and service (a container inherits its image's labels).
+id=$(docker compose ps -q --status running dashboard 2>/dev/null | head -n1)
 if [ -n "$id" ]; then
   address=$(docker compose port dashboard 18888)
   echo "http://${address}/login?t=$(token)"
@@ -21,7 +23,11 @@ if [ -n "$id" ]; then
 fi
 id=$(docker ps -q --filter label=com.docker.swarm.service.name=mlopsexam_dashboard 2>/dev/null | head -n1)
 if [ -n "$id" ]; then
-  address=$(docker inspect -f '{{with index .NetworkSettings.Networks "docker_gwbridge"}}{{.IPAddress}}{{end}}' "$id")
+  # The bridge is not among the container's own networks (docker inspect lists the overlay only): the
+  # bridge's list of endpoints has it, by full container id.
+  full_id=$(docker inspect -f '{{.Id}}' "$id")
+  address=$(docker network inspect docker_gwbridge -f "{{with index .Containers \"$full_id\"}}{{.IPv4Address}}{{end}}" 2>/dev/null)
+  address=${address%/*}
   [ -n "$address" ] || { echo "dashboard: the Swarm task $id has no docker_gwbridge address" >&2; exit 1; }
   echo "http://${address}:18888/login?t=$(token)"
   exit 0
