@@ -12,7 +12,7 @@ namespace MlopsExam.Tests.Gateway;
 /// record under the replica that served it, its trace found by the request id the client got, nothing of a
 /// request the client marked unsampled, the prediction counter per variant. The same tests, from the same code,
 /// against every deployment: the AppHost's own dashboard (`make run`), compose's and Swarm's dashboard service
-/// (`make dashboard`). Screenshots in .artifacts/screenshots/ (some are in the README).
+/// (`make dashboard`). Screenshots in .artifacts/screenshots/ (some are in docs/dashboard.md).
 /// </summary>
 public abstract partial class DashboardBrowserTests<TStack>(TStack stack) : IAsyncLifetime where TStack : GatewayStack
 {
