@@ -121,3 +121,33 @@ public sealed class RolloutPlan(IReadOnlyList<int> steps, int failureLimit, Time
         }
     }
 }
+
+/// <summary>
+/// Which requests a check judges. The range grows while a step holds for traffic, and starts again at
+/// each step and after each failed check: the retry then judges new requests only. A range since the
+/// step began would keep one slow request (a p99 of a few dozen requests is their maximum) in every
+/// check of the step, and that request alone would roll a healthy challenger back at the failure limit.
+/// Flagger's checks likewise each query their own interval.
+/// </summary>
+/// <param name="minRange">The shortest range a query can have (two scrapes); a retry waits for it, so that its
+/// range does not reach back over the failed check's requests.</param>
+public sealed class CheckWindow(TimeSpan minRange, DateTimeOffset stepStart)
+{
+    private DateTimeOffset _stepStart = stepStart, _start = stepStart;
+
+    /// <summary>How long the step has run (for --max-wait).</summary>
+    public TimeSpan AtStep(DateTimeOffset now) => now - _stepStart;
+
+    /// <summary>The range of the check made at <paramref name="now"/>.</summary>
+    public TimeSpan Range(DateTimeOffset now) => now - _start;
+
+    /// <summary>How much longer to wait before a check, so that its range is at least the shortest one.</summary>
+    public TimeSpan ShortBy(DateTimeOffset now) => now - _start < minRange ? minRange - (now - _start) : TimeSpan.Zero;
+
+    public void Checked(Check check, DateTimeOffset now)
+    {
+        if (check.Verdict == Verdict.Fail) _start = now;
+    }
+
+    public void NextStep(DateTimeOffset now) => _stepStart = _start = now;
+}

@@ -108,14 +108,17 @@ public static class RolloutCommand
         try
         {
             await c.SetWeightAsync(plan.Weight, ct);
-            var stepStart = DateTimeOffset.UtcNow;
+            var window = new CheckWindow(RolloutContext.MinRange, DateTimeOffset.UtcNow);
             events.Add(RolloutEvent.Of(started, "weight", plan.Weight, null));
             while (true)
             {
                 await Task.Delay(interval, ct);
-                var window = DateTimeOffset.UtcNow - stepStart;
-                var check = await c.CheckAsync(plan.Weight, window, DateTimeOffset.UtcNow - started, t, ct);
-                var action = plan.Next(check, window);
+                var shortBy = window.ShortBy(DateTimeOffset.UtcNow);
+                if (shortBy > TimeSpan.Zero) await Task.Delay(shortBy, ct);
+                var now = DateTimeOffset.UtcNow;
+                var check = await c.CheckAsync(plan.Weight, window.Range(now), now - started, t, ct);
+                var action = plan.Next(check, window.AtStep(now));
+                window.Checked(check, now);
                 Console.WriteLine($"  {(DateTimeOffset.UtcNow - started).TotalSeconds,5:F0}s  weight {check.Weight,3}%  " +
                     $"v1 {check.V1.Requests,5:F0} req {check.V1.ErrorRatio,7:P2} err p99 {check.V1.P99Ms,6:F1} ms | " +
                     $"v2 {check.V2.Requests,5:F0} req {check.V2.ErrorRatio,7:P2} err p99 {check.V2.P99Ms,6:F1} ms" +
@@ -126,7 +129,7 @@ public static class RolloutCommand
                 if (action == RolloutAction.Advance)
                 {
                     await c.SetWeightAsync(plan.Weight, ct);
-                    stepStart = DateTimeOffset.UtcNow;
+                    window.NextStep(DateTimeOffset.UtcNow);
                     events.Add(RolloutEvent.Of(started, "weight", plan.Weight, null));
                 }
                 else if (action == RolloutAction.Rollback)
@@ -237,12 +240,15 @@ internal sealed class RolloutContext : IDisposable
     public async Task<double> ScalarAsync(string query, CancellationToken ct) =>
         (await _prometheus.QueryAsync(query, ct)) is [var sample, ..] ? sample.Value : double.NaN;
 
-    /// <param name="window">Since the step began: traffic, errors, latency.</param>
+    /// <summary>The shortest range a check queries: two scrapes at Prometheus's 5 s interval, so that increase() has two samples.</summary>
+    public static readonly TimeSpan MinRange = TimeSpan.FromSeconds(10);
+
+    /// <param name="window">The requests judged (<see cref="CheckWindow"/>): traffic, errors, latency.</param>
     /// <param name="sinceStart">Since the rollout began: feedback labels, which come late and few.</param>
     public async Task<Check> CheckAsync(int weight, TimeSpan window, TimeSpan sinceStart, RolloutThresholds t, CancellationToken ct)
     {
-        var w = $"[{Math.Max(10, (int)window.TotalSeconds)}s]";
-        var all = $"[{Math.Max(10, (int)sinceStart.TotalSeconds)}s]";
+        var w = $"[{(int)Math.Max(MinRange.TotalSeconds, window.TotalSeconds)}s]";
+        var all = $"[{(int)Math.Max(MinRange.TotalSeconds, sinceStart.TotalSeconds)}s]";
         async Task<VariantFigures> FiguresAsync(string v)
         {
             var requests = Zero(await ScalarAsync($"sum(increase(http_server_request_duration_seconds_count{{variant=\"{v}\",http_route=\"/predict\"}}{w}))", ct));

@@ -69,6 +69,17 @@ public sealed class RolloutStackTests(ComposeStack stack) : IClassFixture<Compos
         }
     }
 
+    /// <summary>The checks rollout.json recorded, one line each: the rollout's reasons in a failed assertion's message.</summary>
+    private static List<JsonElement> Checks() =>
+        [.. JsonDocument.Parse(File.ReadAllText(RepoLayout.Path(".artifacts", "rollout", "rollout.json"))).RootElement
+            .GetProperty("events").EnumerateArray()
+            .Where(e => e.GetProperty("check").ValueKind == JsonValueKind.Object).Select(e => e.GetProperty("check"))];
+
+    private static string Describe(IEnumerable<JsonElement> checks) => string.Join("\n", checks.Select(c =>
+        $"check at {c.GetProperty("weight").GetInt32()} %: {c.GetProperty("verdict").GetString()}, " +
+        $"v1 {c.GetProperty("v1").GetProperty("requests")} req p99 {c.GetProperty("v1").GetProperty("p99Ms")} ms, " +
+        $"v2 {c.GetProperty("v2").GetProperty("requests")} req p99 {c.GetProperty("v2").GetProperty("p99Ms")} ms ({c.GetProperty("reason").GetString()})"));
+
     private static async Task<int> RunAsync(params string[] args)
     {
         var root = new RootCommand();
@@ -118,7 +129,7 @@ public sealed class RolloutStackTests(ComposeStack stack) : IClassFixture<Compos
         }
         Console.WriteLine($"rollout exit {exit}: {during.Count} requests, {during.Count(a => a.Status != 200)} non-2xx, " +
             $"{during.Count(a => a.RoutedTo == "v2")} routed to v2");
-        Assert.Equal(RolloutCommand.Promoted, exit);
+        Assert.True(exit == RolloutCommand.Promoted, $"rollout exit {exit}, not promoted:\n{Describe(Checks())}");
         Assert.All(during, a => Assert.Equal(200, a.Status));
         Assert.Contains(during, a => a.Version == "v2");
 
@@ -155,7 +166,7 @@ public sealed class RolloutStackTests(ComposeStack stack) : IClassFixture<Compos
             var toV2 = during.Count(a => a.RoutedTo == "v2");
             Console.WriteLine($"rollout exit {exit}: {during.Count} requests, {toV2} routed to v2, {failed.Count} non-2xx " +
                 $"({(toV2 > 0 ? 100.0 * failed.Count / toV2 : 0):F1} % of v2's)");
-            Assert.Equal(RolloutCommand.RolledBack, exit);
+            Assert.True(exit == RolloutCommand.RolledBack, $"rollout exit {exit}, not rolled back:\n{Describe(Checks())}");
             // Every failure is one of the requests the weight sent to v2.
             Assert.All(failed, a => Assert.Equal((500, "v2"), (a.Status, a.RoutedTo)));
 
@@ -180,18 +191,14 @@ public sealed class RolloutStackTests(ComposeStack stack) : IClassFixture<Compos
                 exit = await RunAsync(["rollout", .. ShortSteps]);
                 during = [.. client.Answers];
             }
-            var checks = JsonDocument.Parse(await File.ReadAllTextAsync(RepoLayout.Path(".artifacts", "rollout", "rollout.json"))).RootElement
-                .GetProperty("events").EnumerateArray()
-                .Where(e => e.GetProperty("check").ValueKind == JsonValueKind.Object).Select(e => e.GetProperty("check")).ToList();
-            foreach (var check in checks)
-                Console.WriteLine($"check at {check.GetProperty("weight").GetInt32()} %: {check.GetProperty("verdict").GetString()}, " +
-                    $"p99 v1 {check.GetProperty("v1").GetProperty("p99Ms")} ms, v2 {check.GetProperty("v2").GetProperty("p99Ms")} ms ({check.GetProperty("reason").GetString()})");
+            var checks = Checks();
+            Console.WriteLine(Describe(checks));
             Console.WriteLine($"rollout exit {exit}: {during.Count} requests, {during.Count(a => a.RoutedTo == "v2")} routed to v2, " +
                 $"{during.Count(a => a.Status != 200)} non-2xx");
-            Assert.Equal(RolloutCommand.RolledBack, exit);
+            Assert.True(exit == RolloutCommand.RolledBack, $"rollout exit {exit}, not rolled back:\n{Describe(checks)}");
             // Rolled back on latency: the failed checks say p99, and none says errors.
             var failed = checks.Where(c => c.GetProperty("verdict").GetString() == "fail").ToList();
-            Assert.Equal(2, failed.Count);
+            Assert.True(failed.Count == 2, Describe(checks));
             Assert.All(failed, c => Assert.Contains("v2 p99", c.GetProperty("reason").GetString()));
             Assert.All(failed, c => Assert.DoesNotContain("error ratio", c.GetProperty("reason").GetString()));
             Assert.All(during, a => Assert.Equal(200, a.Status));

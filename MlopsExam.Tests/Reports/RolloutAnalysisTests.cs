@@ -118,6 +118,24 @@ public sealed class RolloutAnalysisTests
         Assert.Equal(0, plan.Failures);
     }
 
+    [Fact]
+    public void A_retry_after_a_failed_check_judges_only_the_requests_since_then()
+    {
+        var t0 = DateTimeOffset.UnixEpoch;
+        var window = new CheckWindow(TimeSpan.FromSeconds(10), t0);
+        var fail = Analyse(new(200, 0, 500));
+        var hold = Analyse(new(10, 0, 12));
+        Assert.Equal(TimeSpan.FromSeconds(5), window.ShortBy(t0.AddSeconds(5))); // the first check waits for two scrapes
+        window.Checked(hold, t0.AddSeconds(10));
+        Assert.Equal(TimeSpan.FromSeconds(20), window.Range(t0.AddSeconds(20))); // a held step keeps its requests
+        window.Checked(fail, t0.AddSeconds(20));
+        Assert.Equal(TimeSpan.FromSeconds(5), window.ShortBy(t0.AddSeconds(25))); // the retry waits until its range is past the failure
+        Assert.Equal(TimeSpan.FromSeconds(10), window.Range(t0.AddSeconds(30)));
+        Assert.Equal(TimeSpan.FromSeconds(30), window.AtStep(t0.AddSeconds(30))); // --max-wait still counts from the step's start
+        window.NextStep(t0.AddSeconds(40));
+        Assert.Equal((TimeSpan.FromSeconds(5), TimeSpan.FromSeconds(5)), (window.Range(t0.AddSeconds(45)), window.AtStep(t0.AddSeconds(45))));
+    }
+
     [Theory]
     [InlineData(new int[0])]
     [InlineData(new[] { 50, 10 })]
