@@ -89,9 +89,14 @@ public static class Extensions
             });
         if (exportOtlp)
         {
+            // The gateway's sampled share, within a budget of traces per second (TraceBudgetSampler). Set in
+            // code, the sampler overrides OTEL_TRACES_SAMPLER (Aspire's always_on under the AppHost).
+            var budget = double.TryParse(builder.Configuration[TraceBudgetSampler.ConfigurationKey], System.Globalization.NumberStyles.Float,
+                System.Globalization.CultureInfo.InvariantCulture, out var perSecond) && perSecond > 0 ? perSecond : TraceBudgetSampler.DefaultPerSecond;
             telemetry.WithTracing(tracing =>
             {
-                tracing.AddSource(builder.Environment.ApplicationName)
+                tracing.SetSampler(TraceBudgetSampler.Create(budget))
+                    .AddSource(builder.Environment.ApplicationName)
                     .AddAspNetCoreInstrumentation(tracing =>
                         // Exclude health check and scrape requests from tracing
                         tracing.Filter = context =>

@@ -72,15 +72,9 @@ public static class DashboardResourceBuilderExtensions
         this IReadOnlyList<IResourceBuilder<ProjectResource>> replicas, IResourceBuilder<ContainerResource> dashboard)
     {
         var endpoint = $"http://{dashboard.Resource.Name}:{OtlpGrpcPort}";
-        foreach (var replica in replicas)
-        {
-            // Under `make run` Aspire sets OTEL_TRACES_SAMPLER=always_on, so that its dashboard shows every
-            // trace: a replica would then trace the requests the gateway left unsampled
-            // (GATEWAY_TRACE_SAMPLE_PERCENT) and the AppHost would not behave as the published stacks do. The
-            // SDK's own default instead: the gateway's sampled flag (the parent's) decides.
-            if (replica.ApplicationBuilder.ExecutionContext.IsRunMode)
-                replica.WithEnvironment("OTEL_TRACES_SAMPLER", "parentbased_always_on");
-        }
+        // Aspire sets OTEL_TRACES_SAMPLER=always_on under `make run`; the replicas' sampler, set in code
+        // (ServiceDefaults, TraceBudgetSampler), overrides it, so the gateway's sampled flag decides here
+        // as on the published stacks (TraceBudgetSamplerTests).
         return replicas.PublishAsComposeService((_, service) =>
         {
             service.Environment["OTEL_EXPORTER_OTLP_ENDPOINT"] = new ComposeValue(endpoint, $"""
