@@ -80,7 +80,8 @@ internal static class LoadTestRun
                 ["RATE_LIMIT_BURST"] = "1000000",
             });
             gateway = (await stack.ContainersAsync("gateway")).Single();
-            var watched = new Watched(gateway, replicas, await stack.ContainersAsync("api-v2"), await stack.ContainersAsync("postgres"), dockerd);
+            var watched = new Watched(gateway, replicas, await stack.ContainersAsync("api-v2"), await stack.ContainersAsync("postgres"),
+                await stack.ContainersAsync("dashboard"), dockerd);
 
             // Replicas and nginx fresh from `make up` serve far less than they do a minute later (tiered JIT,
             // dynamic PGO, GC budgets settling), so both paths get a discarded run of StackWarmUp seconds

@@ -13,10 +13,11 @@ internal sealed record RunReport(
     int Round = 0);
 
 /// <summary>The containers and host processes whose CPU every run reports.</summary>
-internal sealed class Watched(Container gateway, IReadOnlyList<Container> v1, IReadOnlyList<Container> v2, IReadOnlyList<Container> postgres, HostProcess? dockerd)
+internal sealed class Watched(Container gateway, IReadOnlyList<Container> v1, IReadOnlyList<Container> v2, IReadOnlyList<Container> postgres,
+    IReadOnlyList<Container> dashboard, HostProcess? dockerd)
 {
     /// <summary>The same, with another container in the gateway's column (the reference proxy of (d)).</summary>
-    public Watched InFrontOf(Container proxy) => new(proxy, v1, v2, postgres, dockerd);
+    public Watched InFrontOf(Container proxy) => new(proxy, v1, v2, postgres, dashboard, dockerd);
 
     public Container Gateway { get; } = gateway;
 
@@ -30,6 +31,8 @@ internal sealed class Watched(Container gateway, IReadOnlyList<Container> v1, IR
         };
         // The payload log's database: what logging every answer costs shows here as well as in the replicas.
         if (postgres.Count > 0) cpu["postgres"] = postgres.Aggregate(TimeSpan.Zero, (sum, c) => sum + c.CpuUsed());
+        // The telemetry's receiver (OTLP): what exporting traces, logs and metrics costs shows here as well.
+        if (dashboard.Count > 0) cpu["dashboard"] = dashboard.Aggregate(TimeSpan.Zero, (sum, c) => sum + c.CpuUsed());
         if (dockerd is not null) cpu["dockerd"] = dockerd.CpuUsed();
         return cpu;
     }
