@@ -6,7 +6,7 @@ namespace MlopsExam.Tests.Compose;
 /// <summary>
 /// The compose stack's dashboard service and Prometheus UI in a real browser: the dashboard's tests
 /// (<see cref="DashboardBrowserTests{TStack}"/>) at the URL `make dashboard` prints, and Prometheus listing every
-/// target up. Two of the screenshots are in docs/dashboard.md.
+/// target up. Two of the screenshots are in the README, three in docs/dashboard.md.
 /// </summary>
 [Collection(GatewayCollection.Name), Trait("Category", "Stack")]
 public sealed class ComposeDashboardTests(ComposeStack stack)
