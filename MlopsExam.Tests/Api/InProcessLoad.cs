@@ -6,7 +6,7 @@ using Xunit.Abstractions;
 
 namespace MlopsExam.Tests.Api;
 
-/// <summary>The in-process benchmarks' load and summary (<see cref="VariantThroughputBenchmark"/>, <see cref="OtlpCostBenchmark"/>).</summary>
+/// <summary>The in-process benchmarks' load and summary (<see cref="InProcessBenchmarks"/>).</summary>
 internal static class InProcessLoad
 {
     /// <summary>Answers to 16 concurrent request loops over <paramref name="duration"/>, each loop walking the
