@@ -5,11 +5,17 @@ using OpenTelemetry.Trace;
 
 namespace MlopsExam.Tests.Api;
 
+/// <summary>No other test runs beside these: an ActivityListener is process-wide, so the requests of the
+/// in-process API tests would start activities through the host's sampler and spend its budget.</summary>
+[CollectionDefinition(nameof(ProcessWideSampler), DisableParallelization = true)]
+public sealed class ProcessWideSampler;
+
 /// <summary>
 /// The replicas' trace budget (ServiceDefaults, TraceBudgetSampler): the requests the gateway marked sampled
 /// are recorded up to the budget per second and dropped beyond it, the unsampled ones never, and the
 /// sampler set in code wins over OTEL_TRACES_SAMPLER (Aspire sets always_on under the AppHost).
 /// </summary>
+[Collection(nameof(ProcessWideSampler))]
 public sealed class TraceBudgetSamplerTests
 {
     private sealed class ManualTime : TimeProvider
