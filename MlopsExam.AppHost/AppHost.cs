@@ -24,7 +24,7 @@ var rateLimitRps = builder.AddSetting("rate-limit-rps", "RATE_LIMIT_RPS", defaul
     .WithDescription("/predict requests per second per client address");
 var rateLimitBurst = builder.AddSetting("rate-limit-burst", "RATE_LIMIT_BURST", defaultValue: "5")
     .WithDescription("requests above that rate a client may send at once");
-var maxInflight = builder.AddSetting("gateway-max-inflight", "GATEWAY_MAX_INFLIGHT", defaultValue: "64")
+var maxInflight = builder.AddSetting("gateway-max-inflight", "GATEWAY_MAX_INFLIGHT", defaultValue: "128")
     .WithDescription("requests in flight to the API, all clients; more get 503");
 var traceSamplePercent = builder.AddSetting("gateway-trace-sample-percent", "GATEWAY_TRACE_SAMPLE_PERCENT", defaultValue: "10")
     .WithDescription("share of requests whose trace the replicas record; a client's traceparent flags win");

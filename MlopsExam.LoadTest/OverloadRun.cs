@@ -15,7 +15,8 @@ namespace MlopsExam.LoadTest;
 //
 // Per level: accepted answers (2xx) per second with their p50/p99; shed answers (503, the gateway's
 // in-flight limit, or 429) with their share and p50/p99; any other non-2xx; transport errors; the
-// gateway's and the replicas' resident memory after it. The rate limit is lifted as for make loadtest
+// gateway's and the replicas' resident memory after it; where the CPU went during it (h2load, the
+// gateway, the replicas, postgres, the dashboard, and the whole machine), in % of one core. The rate limit is lifted as for make loadtest
 // (a test's clients share one address); the in-flight limit (GATEWAY_MAX_INFLIGHT) is the stack's own.
 
 /// <summary>One level of load and what came back.</summary>
@@ -23,7 +24,7 @@ internal sealed record OverloadLevel(
     string Name, int Connections, double? OfferedRps, double Seconds,
     long Accepted, long Shed, long OtherNon2xx, long Errors,
     double AcceptedRps, double AcceptedP50Ms, double AcceptedP99Ms, double ShedP50Ms, double ShedP99Ms,
-    IReadOnlyDictionary<string, double> ResidentMiB)
+    IReadOnlyDictionary<string, double> ResidentMiB, IReadOnlyDictionary<string, double>? CpuPercent = null)
 {
     public double ShedShare => Accepted + Shed + OtherNon2xx + Errors > 0 ? (double)Shed / (Accepted + Shed + OtherNon2xx + Errors) : 0;
 }
@@ -35,13 +36,18 @@ internal sealed record OverloadReport(
 
 internal static class OverloadRun
 {
+    /// <summary>CPU columns besides the containers': h2load (this process's children), and every core's busy time.</summary>
+    internal const string LoadGenerator = "h2load";
+    internal const string MachineBusy = "machine";
+
     /// <summary>The connection counts of the closed loop: 1x, 2x, 5x and 10x the saturating count, and 1,000.</summary>
     internal static int[] ClosedLoopConnections(int saturating) =>
         [.. new[] { 1, 2, 5, 10 }.Select(f => f * saturating).Append(1000).Where(c => c >= 1).Distinct().Order()];
 
     /// <summary>2xx is accepted; 503 (the in-flight limit) and 429 (rate or per-address limits) are shed;
     /// -1 is a transport error (no answer); anything else is another non-2xx.</summary>
-    internal static OverloadLevel Summarize(string name, int connections, double? offered, H2Load.Outcome outcome, IReadOnlyDictionary<string, double> memory)
+    internal static OverloadLevel Summarize(string name, int connections, double? offered, H2Load.Outcome outcome, IReadOnlyDictionary<string, double> memory,
+        IReadOnlyDictionary<string, double>? cpu = null)
     {
         var accepted = new List<double>();
         var shed = new List<double>();
@@ -58,7 +64,7 @@ internal static class OverloadRun
         var s = shed.Order().ToArray();
         return new OverloadLevel(name, connections, offered, Math.Round(outcome.Seconds, 2), a.Length, s.Length, other, errors,
             Math.Round(outcome.Seconds > 0 ? a.Length / outcome.Seconds : 0, 1),
-            RunFigures.Percentile(a, 0.50), RunFigures.Percentile(a, 0.99), RunFigures.Percentile(s, 0.50), RunFigures.Percentile(s, 0.99), memory);
+            RunFigures.Percentile(a, 0.50), RunFigures.Percentile(a, 0.99), RunFigures.Percentile(s, 0.50), RunFigures.Percentile(s, 0.99), memory, cpu);
     }
 
     public static async Task<int> RunAsync(Options options)
@@ -84,8 +90,25 @@ internal static class OverloadRun
             var gateway = (await stack.ContainersAsync("gateway")).Single();
             var maxInflight = (await Docker.RunAsync("inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", gateway.Id))
                 .Split('\n').FirstOrDefault(e => e.StartsWith("GATEWAY_MAX_INFLIGHT=", StringComparison.Ordinal))?.Split('=', 2)[1] ?? "64 (default)";
-            List<Container> watched = [gateway, .. await stack.ContainersAsync("api-v1")];
+            var v1 = await stack.ContainersAsync("api-v1");
+            List<Container> watched = [gateway, .. v1];
             Dictionary<string, double> Memory() => watched.ToDictionary(c => c.Label, c => Math.Round(SoakRun.ResidentMiB(c.Id), 1));
+            var cpuWatched = new Watched(gateway, v1, await stack.ContainersAsync("api-v2"), await stack.ContainersAsync("postgres"),
+                await stack.ContainersAsync("dashboard"), HostProcess.Find("dockerd"));
+            Dictionary<string, TimeSpan> Cpu()
+            {
+                var sample = cpuWatched.Sample();
+                sample[LoadGenerator] = HostCpu.Children();
+                sample[MachineBusy] = HostCpu.MachineBusy();
+                return sample;
+            }
+            async Task<(H2Load.Outcome, Dictionary<string, double>)> Measured(LoadSpec spec)
+            {
+                var before = Cpu();
+                var started = DateTime.UtcNow;
+                var outcome = await H2Load.RunInNamespaceAsync(gateway.Pid, spec, outDir);
+                return (outcome, Watched.Percent(before, Cpu(), DateTime.UtcNow - started));
+            }
 
             Console.WriteLine($"  GATEWAY_MAX_INFLIGHT={maxInflight}; warming up ({options.StackWarmUp.TotalSeconds:0} s at {options.Clients} connections, not measured) ...");
             if (options.StackWarmUp > TimeSpan.Zero)
@@ -94,16 +117,14 @@ internal static class OverloadRun
 
             foreach (var connections in ClosedLoopConnections(options.Clients))
             {
-                var outcome = await H2Load.RunInNamespaceAsync(gateway.Pid,
-                    new LoadSpec(url, false, connections, 1, options.Duration, TimeSpan.Zero, null, headers, body), outDir);
-                levels.Add(Print(Summarize($"closed {connections / (double)options.Clients:0.#}x", connections, null, outcome, Memory())));
+                var (outcome, cpu) = await Measured(new LoadSpec(url, false, connections, 1, options.Duration, TimeSpan.Zero, null, headers, body));
+                levels.Add(Print(Summarize($"closed {connections / (double)options.Clients:0.#}x", connections, null, outcome, Memory(), cpu)));
             }
             var peak = levels.Max(l => l.AcceptedRps);
             const int openClients = 64;
             var offered = Math.Round(peak * 1.5);
-            var open = await H2Load.RunInNamespaceAsync(gateway.Pid,
-                new LoadSpec(url, false, openClients, 1, options.Duration, TimeSpan.Zero, offered / openClients, headers, body), outDir);
-            levels.Add(Print(Summarize("open 1.5x peak", openClients, offered, open, Memory())));
+            var (open, openCpu) = await Measured(new LoadSpec(url, false, openClients, 1, options.Duration, TimeSpan.Zero, offered / openClients, headers, body));
+            levels.Add(Print(Summarize("open 1.5x peak", openClients, offered, open, Memory(), openCpu)));
 
             Console.WriteLine("  idle 10 s, then memory again ...");
             await Task.Delay(TimeSpan.FromSeconds(10));
@@ -144,6 +165,20 @@ internal static class OverloadRun
                 $"{l.Name,-15} {l.Connections,5} {(l.OfferedRps is { } o ? o.ToString("0", CultureInfo.InvariantCulture) : "closed"),8} {l.AcceptedRps,7:0} {l.AcceptedP50Ms,8:0.0} {l.AcceptedP99Ms,8:0.0} {l.ShedShare,7:P1} {l.ShedP50Ms,9:0.00} {l.ShedP99Ms,9:0.00} {l.OtherNon2xx,6} {l.Errors,6}  ")
                 + string.Join(" / ", names.Select(n => l.ResidentMiB.TryGetValue(n, out var m) ? m.ToString("0", CultureInfo.InvariantCulture) : "-")));
 
+        // Where the two cores went: h2load shares the machine with the stack, so at the high levels the
+        // cores are all busy and a core the load generator takes is not the gateway's.
+        var cpuNames = report.Levels.Where(l => l.CpuPercent is not null).SelectMany(l => l.CpuPercent!.Keys).Distinct().ToList();
+        if (cpuNames.Count > 0)
+        {
+            Console.WriteLine();
+            var cpuHeader = $"{"CPU, % of a core",-15} {"conn",5}  " + string.Join(" ", cpuNames.Select(n => $"{n,12}"));
+            Console.WriteLine(cpuHeader + $"   (all {report.Cpus} cores: {100 * report.Cpus})");
+            Console.WriteLine(new string('-', cpuHeader.Length));
+            foreach (var l in report.Levels.Where(l => l.CpuPercent is not null))
+                Console.WriteLine(string.Create(CultureInfo.InvariantCulture, $"{l.Name,-15} {l.Connections,5}  ")
+                    + string.Join(" ", cpuNames.Select(n => l.CpuPercent!.TryGetValue(n, out var v) ? v.ToString("0", CultureInfo.InvariantCulture).PadLeft(12) : "-".PadLeft(12))));
+        }
+
         var closed = report.Levels.Where(l => l.OfferedRps is null).ToList();
         var tenX = closed.LastOrDefault(l => l.Name.StartsWith("closed 10x", StringComparison.Ordinal)) ?? closed.Last();
         Console.WriteLine();
@@ -151,6 +186,9 @@ internal static class OverloadRun
         Console.WriteLine($"  throughput at {tenX.Name} / peak: {tenX.AcceptedRps / report.PeakRps:0.00} x (goal >= 0.8); at 1,000 connections: {closed.Last().AcceptedRps / report.PeakRps:0.00} x");
         Console.WriteLine($"  accepted p99, worst level: {report.Levels.Max(l => l.AcceptedP99Ms):0.0} ms (goal < 100); shed p99, worst level: {report.Levels.Where(l => l.Shed > 0).Select(l => l.ShedP99Ms).DefaultIfEmpty(0).Max():0.00} ms (goal < 5)");
         Console.WriteLine($"  transport errors: {report.Levels.Sum(l => l.Errors)}; other non-2xx: {report.Levels.Sum(l => l.OtherNon2xx)} (goal 0 and 0)");
+        if (tenX.CpuPercent is { } c && c.TryGetValue(MachineBusy, out var busy) && c.TryGetValue(LoadGenerator, out var gen))
+            Console.WriteLine(string.Create(CultureInfo.InvariantCulture,
+                $"  at {tenX.Name}: the machine {busy:0} % busy of {100 * report.Cpus}; h2load {gen:0} %, the gateway {c.GetValueOrDefault("gateway"):0} %, the v1 replicas {c.GetValueOrDefault("api-v1 (all)"):0} % of a core"));
         Console.WriteLine("  resident memory before -> after the run (10 s idle): "
             + string.Join(", ", names.Select(n => string.Create(CultureInfo.InvariantCulture, $"{n} {report.ResidentBefore[n]:0} -> {report.ResidentAfter[n]:0} MiB"))));
     }
@@ -168,10 +206,20 @@ internal static class OverloadRun
             new MlopsExam.Tooling.BarSeries("accepted p99", [.. report.Levels.Select(l => new BarValue(l.AcceptedP99Ms, Label: $"{l.AcceptedP99Ms:0}"))]),
             new MlopsExam.Tooling.BarSeries("shed p99", [.. report.Levels.Select(l => new BarValue(double.IsNaN(l.ShedP99Ms) ? 0 : l.ShedP99Ms, Label: double.IsNaN(l.ShedP99Ms) ? "-" : $"{l.ShedP99Ms:0.0}"))]),
         ]));
+        var cpuLevels = report.Levels.Where(l => l.CpuPercent is not null).ToList();
+        BarPanel? cpu = cpuLevels.Count == report.Levels.Count && cpuLevels.Count > 0
+            ? new BarPanel($"Where the CPU went (% of one core; {report.Cpus} cores = {100 * report.Cpus})", "% of a core", categories,
+            [
+                new MlopsExam.Tooling.BarSeries("h2load (load generator)", [.. cpuLevels.Select(l => new BarValue(l.CpuPercent!.GetValueOrDefault(LoadGenerator)))]),
+                new MlopsExam.Tooling.BarSeries("gateway", [.. cpuLevels.Select(l => new BarValue(l.CpuPercent!.GetValueOrDefault("gateway")))]),
+                new MlopsExam.Tooling.BarSeries("api-v1 (3 replicas)", [.. cpuLevels.Select(l => new BarValue(l.CpuPercent!.GetValueOrDefault("api-v1 (all)")))]),
+                new MlopsExam.Tooling.BarSeries("machine, all", [.. cpuLevels.Select(l => new BarValue(l.CpuPercent!.GetValueOrDefault(MachineBusy), Label: $"{l.CpuPercent!.GetValueOrDefault(MachineBusy):0}"))]),
+            ])
+            : null;
         Charts.SavePng(path,
         [
             $"make overload: POST /predict through the gateway at and beyond capacity, {report.Cpus} CPUs ({report.Machine})",
             $"closed loop at 1x-10x the saturating connections and 1,000; open loop at 1.5x the peak ({report.PeakRps:0} req/s). GATEWAY_MAX_INFLIGHT={report.MaxInflight}.",
-        ], [throughput, latency], columns: 2, panelWidth: 640, panelHeight: 420);
+        ], cpu is null ? [throughput, latency] : [throughput, latency, Charts.Bars(cpu)], columns: cpu is null ? 2 : 3, panelWidth: 640, panelHeight: 420);
     }
 }

@@ -213,7 +213,7 @@ public sealed class PublishedComposeTests(PublishedCompose published) : IClassFi
             ["PUBLIC_HTTPS_PORT"] = "${GATEWAY_HTTPS_PORT:-443}",
             ["RATE_LIMIT_RPS"] = "${RATE_LIMIT_RPS:-10}",
             ["RATE_LIMIT_BURST"] = "${RATE_LIMIT_BURST:-5}",
-            ["GATEWAY_MAX_INFLIGHT"] = "${GATEWAY_MAX_INFLIGHT:-64}",
+            ["GATEWAY_MAX_INFLIGHT"] = "${GATEWAY_MAX_INFLIGHT:-128}",
             ["GATEWAY_TRACE_SAMPLE_PERCENT"] = "${GATEWAY_TRACE_SAMPLE_PERCENT:-10}",
             ["CANARY_PERCENT"] = "${CANARY_PERCENT:-0}",
             ["SHADOW_PERCENT"] = "${SHADOW_PERCENT:-0}",

@@ -119,7 +119,7 @@ public sealed partial class GatewayEntrypointTests
         Assert.Contains("map $http_traceparent $trace_flags {", config);
         Assert.Contains("proxy_set_header traceparent \"00-$request_id-$gateway_span_id-$trace_flags\";", config);
         Assert.Contains("limit_conn_zone $server_name zone=inflight:1m;", config);
-        Assert.Contains("limit_conn inflight 64;", config);
+        Assert.Contains("limit_conn inflight 128;", config);
     }
 
     [Fact]
