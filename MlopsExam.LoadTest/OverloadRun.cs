@@ -16,8 +16,9 @@ namespace MlopsExam.LoadTest;
 // Per level: accepted answers (2xx) per second with their p50/p99; shed answers (503, the gateway's
 // in-flight limit, or 429) with their share and p50/p99; any other non-2xx; transport errors; the
 // gateway's and the replicas' resident memory after it; where the CPU went during it (h2load, the
-// gateway, the replicas, postgres, the dashboard, and the whole machine), in % of one core. The rate limit is lifted as for make loadtest
-// (a test's clients share one address); the in-flight limit (GATEWAY_MAX_INFLIGHT) is the stack's own.
+// gateway, the replicas, postgres, the dashboard, and the whole machine), in % of one core. The rate
+// limit is lifted as for make loadtest (a test's clients share one address); the in-flight limit
+// (GATEWAY_MAX_INFLIGHT) is the stack's own.
 
 /// <summary>One level of load and what came back.</summary>
 internal sealed record OverloadLevel(
@@ -89,7 +90,7 @@ internal static class OverloadRun
             await stack.RecreateGatewayAsync(new Dictionary<string, string?> { ["RATE_LIMIT_RPS"] = "1000000", ["RATE_LIMIT_BURST"] = "1000000" });
             var gateway = (await stack.ContainersAsync("gateway")).Single();
             var maxInflight = (await Docker.RunAsync("inspect", "-f", "{{range .Config.Env}}{{println .}}{{end}}", gateway.Id))
-                .Split('\n').FirstOrDefault(e => e.StartsWith("GATEWAY_MAX_INFLIGHT=", StringComparison.Ordinal))?.Split('=', 2)[1] ?? "64 (default)";
+                .Split('\n').FirstOrDefault(e => e.StartsWith("GATEWAY_MAX_INFLIGHT=", StringComparison.Ordinal))?.Split('=', 2)[1] ?? "128 (default)";
             var v1 = await stack.ContainersAsync("api-v1");
             List<Container> watched = [gateway, .. v1];
             Dictionary<string, double> Memory() => watched.ToDictionary(c => c.Label, c => Math.Round(SoakRun.ResidentMiB(c.Id), 1));
