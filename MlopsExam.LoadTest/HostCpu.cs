@@ -11,18 +11,9 @@ namespace MlopsExam.LoadTest;
 /// </summary>
 internal static class HostCpu
 {
-    private static readonly double TicksPerSecond = 100; // USER_HZ
-
     /// <summary>User + system time of the waited-for children of this process so far (the h2load runs):
-    /// cutime and cstime, fields 16 and 17 of /proc/self/stat (proc(5)).</summary>
-    public static TimeSpan Children()
-    {
-        var stat = File.ReadAllText("/proc/self/stat");
-        var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        // Field 3 of proc(5) is the first after the command name, so field N is fields[N - 3].
-        var ticks = long.Parse(fields[13], CultureInfo.InvariantCulture) + long.Parse(fields[14], CultureInfo.InvariantCulture);
-        return TimeSpan.FromSeconds(ticks / TicksPerSecond);
-    }
+    /// cutime and cstime of /proc/self/stat.</summary>
+    public static TimeSpan Children() => HostProcess.StatTime("/proc/self/stat", 16, 17);
 
     /// <summary>Busy time of every core together so far (/proc/stat's first line, less idle and iowait).</summary>
     public static TimeSpan MachineBusy()
@@ -31,6 +22,6 @@ internal static class HostCpu
             .Select(f => long.Parse(f, CultureInfo.InvariantCulture)).ToArray();
         // user nice system idle iowait irq softirq steal (guest time is already in user).
         var busy = fields.Take(8).Sum() - fields[3] - fields[4];
-        return TimeSpan.FromSeconds(busy / TicksPerSecond);
+        return TimeSpan.FromSeconds(busy / HostProcess.TicksPerSecond);
     }
 }

@@ -53,14 +53,20 @@ internal static class Snmp
 /// <summary>CPU time of a host process (the Docker daemon), from /proc/PID/stat.</summary>
 internal sealed record HostProcess(string Label, int Pid)
 {
-    private static readonly double TicksPerSecond = 100; // USER_HZ, 100 on every Linux architecture in use.
+    /// <summary>USER_HZ, the unit of /proc's CPU times: 100 on every Linux architecture in use.</summary>
+    internal const double TicksPerSecond = 100;
 
-    public TimeSpan CpuUsed()
+    public TimeSpan CpuUsed() => StatTime($"/proc/{Pid}/stat", 14, 15);
+
+    /// <summary>The sum of two clock-tick fields of a /proc/PID/stat file, numbered as proc(5) numbers
+    /// them (utime and stime are 14 and 15; cutime and cstime, the waited-for children's, 16 and 17).</summary>
+    public static TimeSpan StatTime(string path, int field, int otherField)
     {
-        var stat = File.ReadAllText($"/proc/{Pid}/stat");
+        var stat = File.ReadAllText(path);
+        // Field 3 is the first after the command name, which may hold spaces and parentheses.
         var fields = stat[(stat.LastIndexOf(')') + 2)..].Split(' ');
-        // Fields 14 and 15 of proc(5) (utime, stime) are 11 and 12 after the command name.
-        var ticks = long.Parse(fields[11], System.Globalization.CultureInfo.InvariantCulture) + long.Parse(fields[12], System.Globalization.CultureInfo.InvariantCulture);
+        var ticks = long.Parse(fields[field - 3], System.Globalization.CultureInfo.InvariantCulture)
+                    + long.Parse(fields[otherField - 3], System.Globalization.CultureInfo.InvariantCulture);
         return TimeSpan.FromSeconds(ticks / TicksPerSecond);
     }
 
