@@ -86,6 +86,36 @@ public sealed partial class GatewayLayoutTests
         Assert.Empty(offending);
     }
 
+    [Fact]
+    public void Every_default_the_settings_script_applies_is_the_one_its_header_and_the_compose_file_document()
+    {
+        // 10-validate-settings.envsh documents each setting as "#   NAME   default   what it is" and applies
+        // it as NAME="${NAME:-default}"; the published compose file's header says the same for its own.
+        var script = Nginx("docker-entrypoint.d", "10-validate-settings.envsh");
+        var applied = Code(script).SelectMany(l => AppliedDefault().Matches(l.Text))
+            .ToDictionary(m => m.Groups[1].Value, m => m.Groups[2].Value);
+        Assert.True(applied.Count >= 8, $"{applied.Count} defaults read from {script}");
+
+        static Dictionary<string, string> Documented(string path) => File.ReadLines(path)
+            .Select(line => DocumentedDefault().Match(line)).Where(m => m.Success)
+            .GroupBy(m => m.Groups[1].Value).ToDictionary(g => g.Key, g => g.First().Groups[2].Value);
+        var header = Documented(script);
+        var compose = Documented(RepoLayout.Path(["docker-compose.yml"]));
+        Assert.All(applied, setting =>
+        {
+            Assert.True(header.TryGetValue(setting.Key, out var said), $"{setting.Key} is not in the script's header");
+            Assert.Equal((setting.Key, setting.Value), (setting.Key, said));
+            if (compose.TryGetValue(setting.Key, out var composeSaid))
+                Assert.Equal((setting.Key, setting.Value, "docker-compose.yml"), (setting.Key, composeSaid, "docker-compose.yml"));
+        });
+    }
+
+    [GeneratedRegex(@"\b([A-Z][A-Z0-9_]+)=""\$\{\1:-([^}]*)\}""")]
+    private static partial Regex AppliedDefault();
+
+    [GeneratedRegex(@"^#\s+([A-Z][A-Z0-9_]+)\s+(\S+)\s")]
+    private static partial Regex DocumentedDefault();
+
     [GeneratedRegex(@"\b(upstream|server|keepalive\w*|zone|limit_req\w*|limit_conn\w*|split_clients|map|listen|include|proxy_\w+|ssl_\w+|add_header|return|location)\s+[^;|&]*;")]
     private static partial Regex Directive();
 }
